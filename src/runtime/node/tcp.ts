@@ -239,7 +239,9 @@ export class FrameClient<Req, Res> {
     }
     const id = this.nextId++;
     const frame = encodeFrame({ id, body }, this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-    if (!frame.ok) return Promise.resolve(err({ code: 'encode-failed', ...frame.error }));
+    if (!frame.ok) {
+      return Promise.resolve(err({ code: 'encode-failed', message: frame.error.message }));
+    }
     if (this.socket === null && this.reconnectTimer === null) this.connect();
     return new Promise((resolve) => {
       const limitMs = timeoutMs ?? this.options.requestTimeoutMs ?? 2000;
