@@ -285,3 +285,45 @@ export function modelValuesIn(v: TlaValue): string[] {
 function assertNever(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);
 }
+
+/** Which standard modules the text `printTla(v)` prints needs beyond Naturals. */
+export interface PrintNeeds {
+  /** A negative integer: unary minus comes from Integers. */
+  integers: boolean;
+  /** A function printed with `:>` and `@@`: those come from the TLC module. */
+  tlc: boolean;
+}
+
+/** The standard modules that `printTla(v)` needs, accumulated into `needs`. */
+export function printNeeds(
+  v: TlaValue,
+  needs: PrintNeeds = { integers: false, tlc: false },
+): PrintNeeds {
+  const w = view(v);
+  switch (w.kind) {
+    case 'int':
+      if (w.value < 0n) needs.integers = true;
+      break;
+    case 'set':
+    case 'seq':
+      for (const x of w.items) printNeeds(x, needs);
+      break;
+    case 'map':
+      if (w.pairs.length > 0) needs.tlc = true;
+      for (const [k, x] of w.pairs) (printNeeds(k, needs), printNeeds(x, needs));
+      break;
+    case 'record': {
+      const keys = Object.keys(w.fields);
+      if (!keys.every(isTlaIdentifier)) needs.tlc = true;
+      for (const x of Object.values(w.fields)) printNeeds(x, needs);
+      break;
+    }
+    case 'bool':
+    case 'string':
+    case 'model':
+      break;
+    default:
+      assertNever(w);
+  }
+  return needs;
+}
