@@ -1,7 +1,8 @@
 /**
  * Bench-only baseline for fencing's overhead: the same topology (client -> proxy -> 3 block
  * stores, acknowledged at W), the same transport (length-prefixed JSON frames over loopback
- * TCP), the same blocks (the audited 4096-byte format) written with pwrite + fdatasync, but no
+ * TCP), the same blocks (the cores' 4096-byte block format, appended to a log as the sleds do)
+ * written with pwrite + fdatasync, but no
  * credentials, no MACs, no epochs, no fencing. Roles: `store` and `proxy` (argv[2] JSON).
  */
 import { z } from 'zod';
@@ -13,7 +14,7 @@ import {
   parseRoleArgs,
   startFrameServer,
 } from '../src/runtime/node/index.ts';
-import { encodeLogBlock } from '../src/fencing/node/block-log.ts';
+import { encodeLogBlock } from '../src/fencing/node/index.ts';
 
 export const storeWrite = z.object({ extent: z.number().int(), seq: z.number().int(),
   val: z.string().max(1024) });
@@ -34,8 +35,8 @@ async function store(name: string, dataPath: string): Promise<number> {
   const server = await startFrameServer({
     requestSchema: storeWrite,
     handle: (w) => {
-      const block = encodeLogBlock({ kind: 'data', extent: w.extent, epoch: 0, seq: w.seq,
-        val: w.val });
+      const block = encodeLogBlock({ extent: w.extent, block: { epoch: 0, seq: w.seq,
+        val: w.val } });
       const written = device.value.writeBlock(next++, block);
       if (!written.ok) throw new Error(written.error.message);
       return { type: 'Ack' as const, store: name };

@@ -6,20 +6,38 @@ import {
   auditSledLogs,
   encodeLogBlock,
   type ClientRecord,
-  type LogEntry,
 } from '../../src/fencing/node/index.ts';
+import { encodeRecord } from '../../src/runtime/node/index.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-audit-'));
 
-function sledFile(sled: string, entries: LogEntry[], tail: Buffer = Buffer.alloc(0)) {
-  const dataPath = path.join(dir, `${sled}-${Math.random().toString(16).slice(2)}.img`);
-  fs.writeFileSync(dataPath, Buffer.concat([...entries.map(encodeLogBlock), tail]));
-  return { sled, dataPath };
+/** A fence goes to the sled's state file (at the log's current length), data to its log. */
+type Entry = { kind: 'fence'; epoch: number } | { kind: 'data'; epoch: number; seq: number;
+  val: string };
+
+function sledFile(sled: string, entries: Entry[], tail: Buffer = Buffer.alloc(0)) {
+  const base = path.join(dir, `${sled}-${Math.random().toString(16).slice(2)}`);
+  const blocks: Uint8Array[] = [];
+  const records: Buffer[] = [];
+  const maxEpoch: Record<string, number> = {};
+  for (const e of entries) {
+    if (e.kind === 'data') {
+      blocks.push(encodeLogBlock({ extent: 0, block: { epoch: e.epoch, seq: e.seq, val: e.val } }));
+      continue;
+    }
+    maxEpoch['vol-1/0'] = e.epoch;
+    const record = encodeRecord({ maxEpoch: { ...maxEpoch }, logBlocks: blocks.length });
+    if (!record.ok) throw new Error(record.error.message);
+    records.push(record.value);
+  }
+  fs.writeFileSync(`${base}.img`, Buffer.concat([...blocks, tail]));
+  fs.writeFileSync(`${base}.state`, Buffer.concat(records));
+  return { sled, dataPath: `${base}.img`, statePath: `${base}.state` };
 }
 
-const fence = (epoch: number): LogEntry => ({ kind: 'fence', extent: 0, epoch, seq: 0, val: null });
-const data = (epoch: number, seq: number, val: string): LogEntry =>
-  ({ kind: 'data', extent: 0, epoch, seq, val });
+const fence = (epoch: number): Entry => ({ kind: 'fence', epoch });
+const data = (epoch: number, seq: number, val: string): Entry =>
+  ({ kind: 'data', epoch, seq, val });
 const record = (acks: ClientRecord['acks'], fences: ClientRecord['fences'] = []): ClientRecord =>
   ({ acks, fences, refusals: 0 });
 const ack = (epoch: number, seq: number, val: string, head = 'head-a') =>
@@ -44,6 +62,14 @@ describe('audit of raw sled logs', () => {
     const files = [sledFile('s1', stale), sledFile('s2', good), sledFile('s3', good)];
     const r = auditSledLogs(files, record([ack(2, 2, 'v2')]), 2);
     expect(failing(r)).toEqual(['no-stale-write']);
+    // Only the state file shows the fence: the stale block follows it in the log's order.
+    const afterFence = [fence(1), data(1, 1, 'v1'), fence(2), data(1, 2, 'stale')];
+    const files2 = [sledFile('s1', afterFence), sledFile('s2', good), sledFile('s3', good)];
+    expect(failing(auditSledLogs(files2, record([ack(2, 2, 'v2')]), 2)))
+      .toEqual(['no-stale-write']);
+    const beforeFence = [fence(1), data(1, 1, 'v1'), data(1, 2, 'ok'), fence(2)];
+    const files3 = [sledFile('s1', beforeFence), sledFile('s2', good), sledFile('s3', good)];
+    expect(failing(auditSledLogs(files3, record([ack(2, 2, 'v2')]), 2))).toEqual([]);
   });
 
   it('catches an acknowledged write held by fewer than W sleds, or with another value', () => {
@@ -70,7 +96,8 @@ describe('audit of raw sled logs', () => {
     const r = auditSledLogs(files, record(acks), 2);
     expect(failing(r)).toEqual(['one-writer-per-epoch']);
     const torn = Buffer.alloc(4096, 0x5a);
-    const tail = Buffer.concat([torn, encodeLogBlock(data(2, 3, 'v3'))]);
+    const tail = Buffer.concat([torn,
+      encodeLogBlock({ extent: 0, block: { epoch: 2, seq: 3, val: 'v3' } })]);
     const files2 = [sledFile('s1', good, tail), sledFile('s2', good), sledFile('s3', good)];
     expect(failing(auditSledLogs(files2, record([ack(2, 2, 'v2')]), 2)))
       .toEqual(['log-integrity']);

@@ -1,10 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameClient, killAllRoles } from '../../src/runtime/node/index.ts';
-import {
-  sledReplySchema,
-  type SledReply,
-  type SledRequest,
-} from '../../src/fencing/node/protocol.ts';
+import { killAllRoles } from '../../src/runtime/node/index.ts';
 import {
   auditSledLogs,
   FencingCluster,
@@ -63,18 +58,25 @@ describe('fencing cluster as real processes', () => {
 
     // The restarted sled takes new writes again (it answers after the quorum did).
     const sled3 = c.sledFiles().find((f) => f.sled === 'sled-3')!;
-    const holds = () => readSledLog(sled3).entries.some((e) => e.val === 'b-after-restart');
+    const holds = () => readSledLog(sled3).entries
+      .some((e) => e.block.val === 'b-after-restart');
     for (let i = 0; i < 100 && !holds(); i++) await new Promise((r) => setTimeout(r, 20));
     expect(holds()).toBe(true);
 
-    // A forged credential (right shape, wrong MAC, highest epoch) is refused.
-    const direct = new FrameClient<SledRequest, SledReply>({ port: c.sleds.get('sled-1')!.port,
-      responseSchema: sledReplySchema });
-    const forged = { volume: 'vol-1', extent: 0, epoch: 99, holder: 'mallory',
+    // A forged credential (right shape, wrong MAC, highest epoch) is refused and counted.
+    const forged = { volume: 'vol-1', extent: '0', epoch: 99, holder: 'mallory',
       mac: 'ab'.repeat(32) };
-    const refused = await direct.request({ type: 'Write', credential: forged, seq: 999, val: 'x' });
-    expect(refused.ok && refused.value.type).toBe('BadCredential');
-    await direct.close();
+    const refused = await c.askSled('sled-1', { type: 'Write', credential: forged, seq: 999,
+      val: 'x' });
+    expect(refused.ok && refused.value).toMatchObject({ type: 'Refused', code: 'BAD_MAC' });
+    const stats = await c.sledStats('sled-1');
+    expect(stats.ok && stats.value.badMacCount).toBe(1);
+    // One fdatasync per performed write (the block); the state file only for the 4 fences
+    // (2 takeovers x 2 extents): a block on the device already proves its epoch.
+    if (!stats.ok) throw new Error(stats.error.message);
+    expect(stats.value.blockSyncs).toBe(stats.value.blocksWritten);
+    expect(stats.value.blocksWritten).toBeGreaterThanOrEqual(5 + 2 + 1 + 20 + 2);
+    expect(stats.value.statePersists).toBe(4);
 
     await c.stop();
     const report = auditSledLogs(c.sledFiles(), c.record, c.options.writeQuorum);
@@ -84,7 +86,7 @@ describe('fencing cluster as real processes', () => {
     expect(c.record.refusals).toBe(2);
     // The stale write never reached a device; the killed sled missed what came while it was down.
     const logs = c.sledFiles().map((f) => readSledLog(f));
-    const vals = logs.flatMap((l) => l.entries.map((e) => e.val));
+    const vals = logs.flatMap((l) => l.entries.map((e) => e.block.val));
     expect(vals).not.toContain('a-stale');
     expect(vals).not.toContain('x');
     expect(vals.filter((v) => v === 'b-while-down').length).toBe(2);

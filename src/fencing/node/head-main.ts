@@ -1,6 +1,7 @@
 /**
  * The head node process: serves Promote / ClientWrite / ClientRead / Status frames from
- * clients and talks to the issuer and the sleds (see head-node.ts).
+ * clients and drives the core head of each extent against the issuer and the sleds
+ * (see head-node.ts).
  */
 import {
   announceReady,
@@ -9,7 +10,7 @@ import {
   startFrameServer,
 } from '../../runtime/node/index.ts';
 import { HeadNode } from './head-node.ts';
-import { headRequestSchema, type HeadReply, type HeadRequest } from './protocol.ts';
+import { headRequestSchema, type HeadReply, type HeadRequest } from './wire.ts';
 import { headArgsSchema } from './roles.ts';
 
 function fail(message: string, code: number): never {

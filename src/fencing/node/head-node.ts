@@ -1,194 +1,297 @@
 /**
- * The head node's behaviour over real connections: take over (Grant from the issuer, Fence F
- * sleds, Repair by writing back the newest block learned under the new epoch), then serve
- * client writes (one pending write per extent, acknowledged at W WriteAcks) and reads. Any
- * Fenced answer for the head's current epoch makes it step down (spec HeadFencedOff).
+ * The head node's driver: one core `head` state (src/fencing/head.ts) per extent, fed by real
+ * connections. Every input is one call of a core step function, and the driver only carries out
+ * the effects it returns:
+ *   Grant from the issuer        -> takeOver          (send Fence to every sled)
+ *   FenceAck                     -> headFenced, then repair once canRepair (send Write)
+ *   client write                 -> clientWrite       (send Write to every sled)
+ *   WriteAck                     -> headAck           (reply writeAcked / serving)
+ *   Fenced                       -> headFencedOff     (reply writeFailed / steppedDown)
+ *   client read                  -> clientRead
+ * `send` effects go out as frames to the sled named; the sled's answer comes back as the next
+ * input. The network may lose a frame (timeout, lost connection): the driver sends it again
+ * while the core still waits for that sled's answer (the spec keeps every message in `msgs`,
+ * so a redelivery is one of its behaviours). Client writes of one extent wait in a FIFO for
+ * `canClientWrite` (the core takes one pending write per extent). Quorums, takeover, repair and
+ * step-down are the core's; nothing here decides them.
  */
-import { FrameClient, type Result, type TcpError } from '../../runtime/node/index.ts';
 import {
-  EMPTY_BLOCK,
+  head as core,
+  type ClientReply,
+  type HeadEffect,
+  type HeadState,
+  type Message,
+} from '../index.ts';
+import { FrameClient } from '../../runtime/node/index.ts';
+import type { headArgsSchema } from './roles.ts';
+import {
   issuerReplySchema,
-  newer,
   sledReplySchema,
-  type Block,
-  type Credential,
   type HeadReply,
   type IssuerReply,
   type IssuerRequest,
-  type Phase,
   type SledReply,
   type SledRequest,
-} from './protocol.ts';
-import type { headArgsSchema } from './roles.ts';
+} from './wire.ts';
 import type { z } from 'zod';
 
 type HeadConfig = z.infer<typeof headArgsSchema>;
-type ExtentState = {
-  phase: Phase;
-  credential: Credential | null;
-  known: Block;
-  /** Serialises the extent's operations: one pending write at a time (spec pending[h]). */
-  queue: Promise<unknown>;
+type Resolve = (reply: HeadReply) => void;
+type PromoteOutcome =
+  | { ok: true; epoch: number; fenced: string[]; grantToServingMs: number }
+  | { ok: false; code: string; message: string };
+type Slot = {
+  extent: number;
+  state: HeadState;
+  queue: { val: string; resolve: Resolve }[];
+  writing: Resolve | null;
+  promoting: ((outcome: PromoteOutcome) => void) | null;
+  grantAtMs: number;
 };
-type QuorumOutcome =
-  | { type: 'quorum'; replies: SledReply[] }
-  | { type: 'fenced'; reply: SledReply }
-  | { type: 'no-quorum'; answered: number; errors: string[] };
 
 export class HeadNode {
-  private readonly extents = new Map<number, ExtentState>();
-  private readonly sleds: { name: string; client: FrameClient<SledRequest, SledReply> }[];
+  readonly stats = { sends: 0, resends: 0, refusals: 0, lostAnswers: 0 };
+  private readonly slots = new Map<number, Slot>();
+  private readonly sleds = new Map<string, FrameClient<SledRequest, SledReply>>();
   private readonly issuer: FrameClient<IssuerRequest, IssuerReply>;
 
   constructor(private readonly config: HeadConfig) {
+    const coreConfig = { id: config.name, sleds: config.sleds.map((s) => s.name),
+      w: config.writeQuorum, f: config.fenceQuorum };
     for (const extent of config.extents) {
-      this.extents.set(extent, { phase: 'idle', credential: null, known: EMPTY_BLOCK,
-        queue: Promise.resolve() });
+      this.slots.set(extent, { extent, state: core.initHead(coreConfig), queue: [],
+        writing: null, promoting: null, grantAtMs: 0 });
     }
-    const timeoutMs = config.requestTimeoutMs;
-    this.sleds = config.sleds.map((s) => ({
-      name: s.name,
-      client: new FrameClient<SledRequest, SledReply>({ port: s.port,
-        responseSchema: sledReplySchema, requestTimeoutMs: timeoutMs,
-        reconnectMaxDelayMs: 100 }),
-    }));
+    const requestTimeoutMs = config.requestTimeoutMs;
+    for (const s of config.sleds) {
+      this.sleds.set(s.name, new FrameClient<SledRequest, SledReply>({ port: s.port,
+        responseSchema: sledReplySchema, requestTimeoutMs, reconnectMaxDelayMs: 100 }));
+    }
     this.issuer = new FrameClient<IssuerRequest, IssuerReply>({ port: config.issuerPort,
-      responseSchema: issuerReplySchema, requestTimeoutMs: timeoutMs });
+      responseSchema: issuerReplySchema, requestTimeoutMs });
   }
 
-  phases(): Record<string, Phase> {
-    return Object.fromEntries([...this.extents].map(([e, s]) => [String(e), s.phase]));
+  phases(): Record<string, HeadState['phase']> {
+    return Object.fromEntries([...this.slots].map(([e, s]) => [String(e), s.state.phase]));
   }
 
-  /** Take over every extent of the config; answers once all are serving (or failed). */
+  /** Take over every extent (Grant, fence, repair); answers once all serve or one failed. */
   async promote(): Promise<HeadReply> {
-    const results = await Promise.all(this.config.extents.map((e) => this.serial(e,
-      () => this.takeOver(e))));
-    const failed = results.find((r) => !r.ok);
-    if (failed !== undefined && !failed.ok) return { type: 'Failed', ...failed.error };
-    const epochs: Record<string, number> = {};
-    const fenced: Record<string, string[]> = {};
-    for (const r of results) {
-      if (!r.ok) continue;
-      epochs[String(r.value.extent)] = r.value.epoch;
-      fenced[String(r.value.extent)] = r.value.fenced;
+    const outcomes = await Promise.all([...this.slots.values()].map((s) => this.takeOver(s)));
+    const reply = { type: 'Promoted' as const, epochs: {} as Record<string, number>,
+      fenced: {} as Record<string, string[]>, grantToServingMs: {} as Record<string, number> };
+    for (const [i, slot] of [...this.slots.values()].entries()) {
+      const o = outcomes[i]!;
+      if (!o.ok) {
+        return { type: 'Failed', code: o.code, message: `extent ${slot.extent}: ${o.message}` };
+      }
+      reply.epochs[String(slot.extent)] = o.epoch;
+      reply.fenced[String(slot.extent)] = o.fenced;
+      reply.grantToServingMs[String(slot.extent)] = o.grantToServingMs;
     }
-    return { type: 'Promoted', epochs, fenced };
+    return reply;
   }
 
   write(extent: number, val: string): Promise<HeadReply> {
-    return this.serial(extent, () => this.clientWrite(extent, val));
+    const slot = this.slots.get(extent);
+    if (slot === undefined) return Promise.resolve(noExtent(extent));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle({ type: 'Failed', code: 'timeout',
+        message: `no quorum within ${this.config.clientTimeoutMs} ms` }),
+      this.config.clientTimeoutMs);
+      const settle: Resolve = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      slot.queue.push({ val, resolve: settle });
+      this.pump(slot);
+    });
   }
 
   read(extent: number): HeadReply {
-    const state = this.extents.get(extent);
-    if (state === undefined) return { type: 'Failed', code: 'no-extent', message: 'not mine' };
-    if (state.phase !== 'serving') return { type: 'NotServing', extent, phase: state.phase };
-    return { type: 'ReadValue', extent, block: state.known };
+    const slot = this.slots.get(extent);
+    if (slot === undefined) return noExtent(extent);
+    const step = core.clientRead(slot.state);
+    const reply = step.effects.find((e) => e.type === 'reply')?.reply;
+    if (reply?.type === 'readResult') {
+      return { type: 'ReadValue', extent, block: { epoch: reply.epoch, seq: reply.seq,
+        val: reply.val } };
+    }
+    return { type: 'NotServing', extent, phase: slot.state.phase };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.issuer.close(), ...this.sleds.map((s) => s.client.close())]);
+    await Promise.all([this.issuer.close(), ...[...this.sleds.values()].map((c) => c.close())]);
   }
 
-  private serial<T>(extent: number, run: () => Promise<T>): Promise<T> {
-    const state = this.extents.get(extent);
-    if (state === undefined) throw new Error(`assertion failed: extent ${extent} configured`);
-    const next = state.queue.then(run, run);
-    state.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async takeOver(extent: number): Promise<Result<{ extent: number; epoch: number;
-    fenced: string[] }, { code: string; message: string }>> {
-    const state = this.extents.get(extent)!;
-    const granted = await this.issuer.request({ type: 'Grant', volume: this.config.volume,
-      extent, holder: this.config.name });
-    if (!granted.ok) return { ok: false, error: tcpFailure('grant', granted.error) };
+  private async takeOver(slot: Slot): Promise<PromoteOutcome> {
+    if (!core.canTakeOver(slot.state)) {
+      return { ok: false, code: 'not-idle', message: `head is ${slot.state.phase}` };
+    }
+    const granted = await this.issuer.request({ type: 'RequestGrant', volume: this.config.volume,
+      extent: String(slot.extent), holder: this.config.name });
+    if (!granted.ok) return { ok: false, code: `grant-${granted.error.code}`,
+      message: granted.error.message };
     const credential = granted.value.credential;
-    Object.assign(state, { phase: 'fencing', credential, known: EMPTY_BLOCK });
-    const fence = await this.quorum({ type: 'Fence', credential }, this.config.fenceQuorum,
-      'FenceAck');
-    if (fence.type !== 'quorum') return { ok: false, error: this.giveUp(state, fence) };
-    for (const reply of fence.replies) {
-      if (reply.type === 'FenceAck' && newer(reply.block, state.known)) state.known = reply.block;
+    if (credential.holder !== this.config.name || credential.extent !== String(slot.extent)
+      || !core.canTakeOver(slot.state)) {
+      return { ok: false, code: 'bad-grant', message: 'grant for another holder or extent' };
     }
-    state.phase = 'repairing';
-    if (state.known.val !== null) {
-      const { seq, val } = state.known;
-      const repair = await this.quorum({ type: 'Write', credential, seq, val },
-        this.config.writeQuorum, 'WriteAck');
-      if (repair.type !== 'quorum') return { ok: false, error: this.giveUp(state, repair) };
-      state.known = { epoch: credential.epoch, seq, val };
-    }
-    state.phase = 'serving';
-    const fenced = fence.replies.map((r) => ('sled' in r ? r.sled : '?'));
-    return { ok: true, value: { extent, epoch: credential.epoch, fenced } };
-  }
-
-  private giveUp(state: ExtentState, outcome: QuorumOutcome): { code: string; message: string } {
-    if (outcome.type === 'fenced') {
-      state.phase = 'stepped-down';
-      return { code: 'fenced', message: 'a sled holds a higher epoch' };
-    }
-    if (outcome.type === 'no-quorum') {
-      return { code: 'no-quorum', message: `${outcome.answered} answers: ${outcome.errors[0]}` };
-    }
-    return { code: 'bug', message: 'unexpected quorum outcome' };
-  }
-
-  private async clientWrite(extent: number, val: string): Promise<HeadReply> {
-    const state = this.extents.get(extent)!;
-    if (state.phase !== 'serving' || state.credential === null) {
-      return { type: 'NotServing', extent, phase: state.phase };
-    }
-    const credential = state.credential;
-    const seq = state.known.seq + 1;
-    const outcome = await this.quorum({ type: 'Write', credential, seq, val },
-      this.config.writeQuorum, 'WriteAck');
-    if (outcome.type === 'fenced') {
-      state.phase = 'stepped-down';
-      return { type: 'Fenced', extent, epoch: credential.epoch };
-    }
-    if (outcome.type === 'no-quorum') {
-      // Burn the seq: a later write must not reuse a version some sled may hold.
-      state.known = { ...state.known, seq };
-      return { type: 'Failed', code: 'no-quorum', message: `${outcome.answered} answers` };
-    }
-    state.known = { epoch: credential.epoch, seq, val };
-    const sleds = outcome.replies.map((r) => ('sled' in r ? r.sled : '?'));
-    return { type: 'WriteAcked', extent, epoch: credential.epoch, seq, sleds };
-  }
-
-  /** Send to every sled; settle at `needed` replies of `want`, at a Fenced, or when all fail. */
-  private quorum(request: SledRequest, needed: number,
-    want: 'FenceAck' | 'WriteAck'): Promise<QuorumOutcome> {
     return new Promise((resolve) => {
-      const good: SledReply[] = [];
-      const errors: string[] = [];
-      let answered = 0;
-      let settled = false;
-      const settle = (outcome: QuorumOutcome): void => {
-        if (!settled) resolve(outcome);
-        settled = true;
+      const timer = setTimeout(() => finish({ ok: false, code: 'timeout',
+        message: `no fence and repair quorum within ${this.config.clientTimeoutMs} ms` }),
+      this.config.clientTimeoutMs);
+      const finish = (outcome: PromoteOutcome): void => {
+        clearTimeout(timer);
+        slot.promoting = null;
+        resolve(outcome);
       };
-      for (const sled of this.sleds) {
-        void sled.client.request(request).then((reply) => {
-          answered += 1;
-          if (reply.ok && reply.value.type === want) good.push(reply.value);
-          else if (reply.ok && reply.value.type === 'Fenced') settle({ type: 'fenced',
-            reply: reply.value });
-          else errors.push(reply.ok ? `${sled.name}: ${reply.value.type}`
-            : `${sled.name}: ${reply.error.code}`);
-          if (good.length >= needed) settle({ type: 'quorum', replies: [...good] });
-          if (answered === this.sleds.length) settle({ type: 'no-quorum',
-            answered: good.length, errors });
-        });
-      }
+      slot.promoting = finish;
+      slot.grantAtMs = performance.now();
+      this.apply(slot, core.takeOver(slot.state, credential));
     });
+  }
+
+  /** Adopt a step's state, then carry out its effects in order. */
+  private apply(slot: Slot, step: { state: HeadState; effects: HeadEffect[] }, acks?: string[]) {
+    const before = slot.state;
+    slot.state = step.state;
+    for (const effect of step.effects) {
+      switch (effect.type) {
+        case 'send':
+          this.send(slot, effect.to, effect.msg, 0);
+          break;
+        case 'reply':
+          this.answer(slot, before, effect.reply, acks ?? []);
+          break;
+        default: {
+          const unreachable: never = effect;
+          throw new Error(`unknown effect ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    this.pump(slot);
+  }
+
+  private send(slot: Slot, to: string, msg: Message, attempt: number): void {
+    const client = this.sleds.get(to);
+    if (client === undefined) throw new Error(`assertion failed: sled ${to} is configured`);
+    if (msg.type !== 'Fence' && msg.type !== 'Write') {
+      throw new Error(`assertion failed: a head sends Fence and Write only, not ${msg.type}`);
+    }
+    this.stats.sends += 1;
+    void client.request(msg).then((result) => {
+      if (result.ok) {
+        this.receive(slot, result.value);
+        return;
+      }
+      const maxAttempts = Math.ceil(this.config.clientTimeoutMs / this.config.resendDelayMs);
+      if (attempt + 1 >= maxAttempts) return;
+      setTimeout(() => {
+        if (!this.stillAwaits(slot.state, to, msg)) return;
+        this.stats.resends += 1;
+        this.send(slot, to, msg, attempt + 1);
+      }, this.config.resendDelayMs).unref();
+    });
+  }
+
+  /** Does the core still wait for `to`'s answer to `msg` (so a resend may matter)? */
+  private stillAwaits(state: HeadState, to: string, msg: Message): boolean {
+    if (msg.type === 'Fence') {
+      return state.phase === 'fencing' && state.credential?.mac === msg.credential.mac
+        && !state.fenced.includes(to);
+    }
+    if (msg.type === 'Write') {
+      return state.pending !== null && state.pending.seq === msg.seq
+        && state.credential?.mac === msg.credential.mac && !state.acks.includes(to);
+    }
+    return false;
+  }
+
+  /** A sled's answer is the next input of the extent's core. */
+  private receive(slot: Slot, m: SledReply): void {
+    switch (m.type) {
+      case 'FenceAck': {
+        this.apply(slot, core.headFenced(slot.state, m));
+        if (core.canRepair(slot.state)) this.apply(slot, core.repair(slot.state));
+        break;
+      }
+      case 'WriteAck': {
+        const acks = core.acceptsWriteAck(slot.state, m) ? [...slot.state.acks, m.sled] : [];
+        this.apply(slot, core.headAck(slot.state, m), acks);
+        break;
+      }
+      case 'Fenced':
+        this.apply(slot, core.headFencedOff(slot.state, m));
+        break;
+      case 'Refused':
+        this.stats.refusals += 1;
+        break;
+      case 'SledStats':
+        this.stats.lostAnswers += 1;
+        break;
+      default: {
+        const unreachable: never = m;
+        throw new Error(`unknown answer ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** Turn the core's client replies into answers to the waiting client or promotion. */
+  private answer(slot: Slot, before: HeadState, reply: ClientReply, acks: string[]): void {
+    const extent = slot.extent;
+    switch (reply.type) {
+      case 'writeAcked':
+        if (!reply.repair) this.finishWrite(slot, { type: 'WriteAcked', extent,
+          epoch: reply.epoch, seq: reply.seq, sleds: [...acks].sort() });
+        break;
+      case 'serving':
+        slot.promoting?.({ ok: true, epoch: reply.epoch, fenced: [...before.fenced],
+          grantToServingMs: performance.now() - slot.grantAtMs });
+        break;
+      case 'writeFailed':
+        if (before.phase === 'serving') {
+          this.finishWrite(slot, { type: 'Fenced', extent, epoch: reply.epoch });
+        }
+        break;
+      case 'steppedDown':
+        slot.promoting?.({ ok: false, code: 'fenced', message: 'a sled holds a higher epoch' });
+        break;
+      case 'error':
+        this.finishWrite(slot, { type: 'NotServing', extent, phase: slot.state.phase });
+        break;
+      case 'readResult':
+        break;
+      default: {
+        const unreachable: never = reply;
+        throw new Error(`unknown reply ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private finishWrite(slot: Slot, reply: HeadReply): void {
+    const resolve = slot.writing;
+    slot.writing = null;
+    resolve?.(reply);
+  }
+
+  /** Start the next queued client write when the core can take one. */
+  private pump(slot: Slot): void {
+    if (slot.writing !== null) return;
+    const phase = slot.state.phase;
+    if (phase === 'fencing' || phase === 'repairing') return;
+    const next = slot.queue.shift();
+    if (next === undefined) return;
+    if (!core.canClientWrite(slot.state)) {
+      next.resolve({ type: 'NotServing', extent: slot.extent, phase });
+      this.pump(slot);
+      return;
+    }
+    slot.writing = next.resolve;
+    this.apply(slot, core.clientWrite(slot.state, next.val));
   }
 }
 
-function tcpFailure(what: string, error: TcpError): { code: string; message: string } {
-  return { code: `${what}-${error.code}`, message: error.message };
+function noExtent(extent: number): HeadReply {
+  return { type: 'Failed', code: 'no-extent', message: `extent ${extent} is not served here` };
 }

@@ -1,4 +1,7 @@
-/** fencing's real-process driver: the cluster launcher, its client, and the raw-log audit. */
+/**
+ * fencing's real-process driver: the issuer, sled and head processes on the sans-IO cores of
+ * src/fencing/, the cluster launcher and its client, and the raw-file audit.
+ */
 export { FencingCluster } from './launch.ts';
 export type {
   AckRecord,
@@ -9,7 +12,19 @@ export type {
   SledFile,
 } from './launch.ts';
 export { auditSledLogs, readSledLog } from './audit.ts';
-export type { AuditCheck, AuditReport } from './audit.ts';
-export { decodeLogBlock, encodeLogBlock, BLOCK_BYTES } from './block-log.ts';
-export type { LogEntry } from './block-log.ts';
-export type { HeadReply, HeadRequest, Block, Credential } from './protocol.ts';
+export type { AuditCheck, AuditReport, SledLog, StateRecord } from './audit.ts';
+export {
+  BLOCK_BYTES,
+  decodeLogBlock,
+  encodeLogBlock,
+  extentKeyOf,
+  sledStateSchema,
+} from './block-log.ts';
+export type { LogEntry, SledStateFile } from './block-log.ts';
+export {
+  headReplySchema,
+  headRequestSchema,
+  sledReplySchema,
+  sledRequestSchema,
+} from './wire.ts';
+export type { HeadReply, HeadRequest, SledReply, SledRequest, SledStats } from './wire.ts';

@@ -1,9 +1,11 @@
 /**
- * The credential issuer process: a durable epoch counter per extent. `Grant` raises the
- * counter, makes it durable (fdatasync) and only then answers with a MAC-signed credential, so
- * no two holders ever share an epoch, restarts included (spec action Grant / IssuerRestart).
+ * The credential issuer process: the core `issuer` (src/fencing/issuer.ts) with its durable
+ * epoch counters in a DurableState file. A RequestGrant frame is one call of `grant`; its
+ * effects run in order: persist -> DurableState.write (fdatasync), then send -> the Grant
+ * answer, so no two holders ever share an epoch, restarts included (spec Grant / IssuerRestart).
  */
 import { z } from 'zod';
+import { issuer as core, type IssuerEffect, type IssuerState } from '../index.ts';
 import {
   announceReady,
   DurableState,
@@ -12,13 +14,36 @@ import {
   startFrameServer,
 } from '../../runtime/node/index.ts';
 import { issuerArgsSchema, keyFromEnv } from './roles.ts';
-import { issuerRequestSchema, signCredential, type IssuerReply } from './protocol.ts';
+import { issuerRequestSchema, type IssuerReply, type IssuerRequest } from './wire.ts';
 
 const counterSchema = z.object({ epochs: z.record(z.string(), z.number().int().nonnegative()) });
+type Counter = z.infer<typeof counterSchema>;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`issuer: ${message}\n`);
   process.exit(code);
+}
+
+function perform(file: DurableState<Counter>, effects: IssuerEffect[]): IssuerReply {
+  let reply: IssuerReply | null = null;
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'persist': {
+        const written = file.write({ epochs: { ...effect.durable.epochs } });
+        if (!written.ok) fail(written.error.message, 5);
+        break;
+      }
+      case 'send':
+        reply = effect.msg;
+        break;
+      default: {
+        const unreachable: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+  if (reply === null) throw new Error('assertion failed: a grant answers');
+  return reply;
 }
 
 async function main(): Promise<void> {
@@ -27,20 +52,16 @@ async function main(): Promise<void> {
   const key = keyFromEnv();
   if (key === null) fail('the MAC key must be 32 bytes of hex in the environment', 2);
   exitWithParent();
-  const state = DurableState.open(args.value.statePath, counterSchema, { epochs: {} });
-  if (!state.ok) fail(state.error.message, 3);
-  const counter = state.value;
+  const file = DurableState.open(args.value.statePath, counterSchema, { epochs: {} });
+  if (!file.ok) fail(file.error.message, 3);
+  let state: IssuerState = core.initIssuer({ id: args.value.name, key }, file.value.value);
   const server = await startFrameServer({
     port: args.value.port,
     requestSchema: issuerRequestSchema,
-    handle: (request): IssuerReply => {
-      const slot = `${request.volume}/${request.extent}`;
-      const epoch = (counter.value.epochs[slot] ?? 0) + 1;
-      const persisted = counter.write({ epochs: { ...counter.value.epochs, [slot]: epoch } });
-      if (!persisted.ok) fail(persisted.error.message, 5);
-      const grant = { volume: request.volume, extent: request.extent, epoch,
-        holder: request.holder };
-      return { type: 'Granted', credential: signCredential(key, grant) };
+    handle: (request: IssuerRequest): IssuerReply => {
+      const step = core.grant(state, request);
+      state = step.state;
+      return perform(file.value, step.effects);
     },
   });
   if (!server.ok) fail(server.error.message, 4);

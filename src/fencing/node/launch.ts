@@ -15,7 +15,15 @@ import {
   RoleProcess,
   type Result,
 } from '../../runtime/node/index.ts';
-import { headReplySchema, type HeadReply, type HeadRequest } from './protocol.ts';
+import {
+  headReplySchema,
+  sledReplySchema,
+  type HeadReply,
+  type HeadRequest,
+  type SledReply,
+  type SledRequest,
+  type SledStats,
+} from './wire.ts';
 import { KEY_ENV, type HeadArgs, type SledArgs } from './roles.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,7 +45,8 @@ export type AckRecord = { extent: number; epoch: number; seq: number; val: strin
 export type FenceRecord = { extent: number; epoch: number; head: string; sleds: string[] };
 export type ClientRecord = { acks: AckRecord[]; fences: FenceRecord[]; refusals: number };
 export type ClusterError = { code: string; message: string };
-export type SledFile = { sled: string; dataPath: string };
+/** A sled's raw files: its data log (file or device) and its maxEpoch state file. */
+export type SledFile = { sled: string; dataPath: string; statePath: string };
 
 export class FencingCluster {
   readonly record: ClientRecord = { acks: [], fences: [], refusals: 0 };
@@ -68,12 +77,13 @@ export class FencingCluster {
     const env = { [KEY_ENV]: randomBytes(32).toString('hex') };
     const spawn = (name: string, main: string, args: unknown) =>
       RoleProcess.spawn({ name, entry: path.join(here, main), args, env });
-    const issuer = await spawn('issuer', 'issuer-main.ts', {
+    const issuer = await spawn('issuer', 'issuer-main.ts', { name: 'issuer',
       statePath: path.join(dir, 'issuer.state') });
     if (!issuer.ok) return err(issuer.error);
     const sledNames = Array.from({ length: o.sleds }, (_, i) => `sled-${i + 1}`);
     const sledArgs = new Map(sledNames.map((name): [string, SledArgs] => [name, { name,
-      dataPath: path.join(dir, `${name}.img`), statePath: path.join(dir, `${name}.state`) }]));
+      volume: o.volume, dataPath: path.join(dir, `${name}.img`),
+      statePath: path.join(dir, `${name}.state`) }]));
     const sleds = await Promise.all(sledNames.map((n) => spawn(n, 'sled-main.ts',
       sledArgs.get(n))));
     const sledMap = new Map<string, RoleProcess>();
@@ -145,7 +155,34 @@ export class FencingCluster {
   }
 
   sledFiles(): SledFile[] {
-    return [...this.sledArgs.values()].map((a) => ({ sled: a.name, dataPath: a.dataPath }));
+    return [...this.sledArgs.values()].map((a) => ({ sled: a.name, dataPath: a.dataPath,
+      statePath: a.statePath }));
+  }
+
+  /** Ask a sled for its counters (bad MACs refused, blocks and state writes, requests). */
+  async sledStats(name: string): Promise<Result<SledStats, ClusterError>> {
+    const role = this.sleds.get(name);
+    if (role === undefined) return err({ code: 'no-sled', message: `no sled ${name}` });
+    const reply = await this.askSled(name, { type: 'GetStats' });
+    if (!reply.ok) return reply;
+    if (reply.value.type !== 'SledStats') {
+      return err({ code: 'bad-answer', message: `stats answered ${reply.value.type}` });
+    }
+    return ok(reply.value);
+  }
+
+  /** Send one raw request to a sled (tests: forged credentials; benches: counters). */
+  async askSled(name: string, request: SledRequest): Promise<Result<SledReply, ClusterError>> {
+    const role = this.sleds.get(name);
+    if (role === undefined) return err({ code: 'no-sled', message: `no sled ${name}` });
+    const client = new FrameClient<SledRequest, SledReply>({ port: role.port,
+      responseSchema: sledReplySchema, requestTimeoutMs: 5000 });
+    try {
+      const reply = await client.request(request);
+      return reply.ok ? reply : err({ code: reply.error.code, message: reply.error.message });
+    } finally {
+      await client.close();
+    }
   }
 
   async stop(): Promise<void> {

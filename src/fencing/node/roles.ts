@@ -10,6 +10,8 @@ const port = z.number().int().min(0).max(65535);
 export const sledArgsSchema = z.object({
   name: z.string().min(1),
   port: port.default(0),
+  /** The volume whose extents this sled's device holds. */
+  volume: z.string().min(1).max(64),
   dataPath: z.string().min(1),
   statePath: z.string().min(1),
   maxBlocks: z.number().int().positive().default(1 << 20),
@@ -18,6 +20,7 @@ export const sledArgsSchema = z.object({
 export type SledArgs = z.input<typeof sledArgsSchema>;
 
 export const issuerArgsSchema = z.object({
+  name: z.string().min(1).default('issuer'),
   port: port.default(0),
   statePath: z.string().min(1),
 });
@@ -33,6 +36,10 @@ export const headArgsSchema = z.object({
   writeQuorum: z.number().int().positive(),
   fenceQuorum: z.number().int().positive(),
   requestTimeoutMs: z.number().int().positive().default(1000),
+  /** A send that failed (timeout, lost connection) is sent again after this long. */
+  resendDelayMs: z.number().int().positive().default(50),
+  /** How long a client write or a promotion may wait for its quorum. */
+  clientTimeoutMs: z.number().int().positive().default(4000),
 });
 export type HeadArgs = z.input<typeof headArgsSchema>;
 

@@ -1,15 +1,22 @@
 /**
- * The sled controller process: owns a file (or device) of blocks and serves Fence and Write
- * frames. Per extent it keeps maxEpoch durable (DurableState, fdatasync) BEFORE it answers,
- * logs a fence marker block whenever it accepts a higher epoch, and appends every performed
- * write as a data block (pwrite + fdatasync). All I/O is synchronous, so requests are handled
- * one at a time, in arrival order, each to completion.
+ * The sled controller process: the core `sled` (src/fencing/sled.ts) on a real file or device.
+ * Each Fence / Write frame is one call of `sledFence` / `sledWrite`; the effects run in order:
+ *   writeBlock -> append the block (block-log.ts layout), pwrite + fdatasync
+ *   persist    -> make the core's durable state durable before anything later is sent; the
+ *                 blocks are already on the device, so only a maxEpoch that neither the state
+ *                 file nor a block on the device already proves is written (DurableState,
+ *                 fdatasync). A Write of the current epoch thus costs one fdatasync, as a plain
+ *                 replicated block store does.
+ *   send       -> the answer frame to the head (the request's connection)
+ *   refused    -> a `Refused` answer; the core counted it
+ * All I/O is synchronous, so requests are handled one at a time, each to completion.
  *
  * Run: node --import tsx sled-main.ts '<json args>'  (the MAC key comes in the environment
  * variable PLUMBLINE_FENCING_KEY as hex, never on the command line).
  */
 import path from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { sled as core, type SledDurable, type SledEffect, type SledState } from '../index.ts';
 import {
   announceReady,
   BlockDevice,
@@ -19,31 +26,31 @@ import {
   startFrameServer,
 } from '../../runtime/node/index.ts';
 import { keyFromEnv, sledArgsSchema } from './roles.ts';
-import { encodeLogBlock, latestBlocks, scanLog } from './block-log.ts';
 import {
-  EMPTY_BLOCK,
-  sledFence,
+  encodeLogBlock,
+  extentKeyOf,
+  extentNumberOf,
+  scanLog,
+  sledStateSchema,
+  type SledStateFile,
+} from './block-log.ts';
+import {
   sledRequestSchema,
-  sledWrite,
-  CredentialVerifier,
-  type Block,
-  type SledEffect,
   type SledReply,
   type SledRequest,
-} from './protocol.ts';
-
-const durableSchema = z.object({ maxEpoch: z.record(z.string(), z.number().int().nonnegative()) });
-type Durable = z.infer<typeof durableSchema>;
+  type SledStats,
+} from './wire.ts';
 
 type Sled = {
-  name: string;
-  verifier: CredentialVerifier;
-  durable: DurableState<Durable>;
+  volume: string;
+  core: SledState;
+  file: DurableState<SledStateFile>;
   device: BlockDevice;
   nextIndex: number;
   maxBlocks: number;
-  latest: Map<number, Block>;
-  badCredentials: number;
+  /** Per extent key: the epoch of its newest block on the device. */
+  deviceEpoch: Map<string, number>;
+  stats: Omit<SledStats, 'type' | 'badMacCount'>;
 };
 
 function fail(message: string, code: number): never {
@@ -52,50 +59,93 @@ function fail(message: string, code: number): never {
 }
 
 function openSled(args: z.infer<typeof sledArgsSchema>, key: Uint8Array): Sled {
-  const durable = DurableState.open(args.statePath, durableSchema, { maxEpoch: {} });
-  if (!durable.ok) fail(durable.error.message, 3);
+  const file = DurableState.open(args.statePath, sledStateSchema, { maxEpoch: {}, logBlocks: 0 });
+  if (!file.ok) fail(file.error.message, 3);
   const device = BlockDevice.open(args.dataPath, { destructive: args.destructive });
   if (!device.ok) fail(device.error.message, 3);
   const scanned = scanLog(device.value, args.maxBlocks);
   if (!scanned.ok) fail(scanned.error.message, 3);
+  // Recovery (spec SledRestart): durable = the state file's maxEpoch and the device's blocks.
+  const extents: Record<string, SledDurable['extents'][string]> = {};
+  const deviceEpoch = new Map<string, number>();
+  for (const { extent, block } of scanned.value.entries) {
+    const k = extentKeyOf(args.volume, extent);
+    extents[k] = { maxEpoch: Math.max(extents[k]?.maxEpoch ?? 0, block.epoch), block };
+    deviceEpoch.set(k, block.epoch);
+  }
+  for (const [k, epoch] of Object.entries(file.value.value.maxEpoch)) {
+    const ext = extents[k];
+    extents[k] = { maxEpoch: Math.max(ext?.maxEpoch ?? 0, epoch),
+      block: ext?.block ?? { epoch: 0, seq: 0, val: null } };
+  }
   return {
-    name: args.name,
-    verifier: new CredentialVerifier(key),
-    durable: durable.value,
+    volume: args.volume,
+    core: core.sledRestart({ id: args.name, key }, { extents }),
+    file: file.value,
     device: device.value,
     nextIndex: scanned.value.nextIndex,
     maxBlocks: args.maxBlocks,
-    latest: latestBlocks(scanned.value.entries),
-    badCredentials: 0,
+    deviceEpoch,
+    stats: { blocksWritten: 0, blockSyncs: 0, statePersists: 0, persistsCovered: 0, requests: 0 },
   };
 }
 
-function append(sled: Sled, block: Buffer): void {
-  if (sled.nextIndex >= sled.maxBlocks) fail('device full', 5);
-  const written = sled.device.writeBlock(sled.nextIndex, block);
+function writeBlock(s: Sled, key: string, effect: Extract<SledEffect, { type: 'writeBlock' }>) {
+  const extent = extentNumberOf(s.volume, key);
+  if (extent === null) throw new Error(`assertion failed: extent ${key} was checked`);
+  if (s.nextIndex >= s.maxBlocks) fail('device full', 5);
+  const written = s.device.writeBlock(s.nextIndex, encodeLogBlock({ extent,
+    block: effect.block }));
   if (!written.ok) fail(written.error.message, 5);
-  sled.nextIndex += 1;
+  s.nextIndex += 1;
+  s.deviceEpoch.set(key, effect.block.epoch);
+  s.stats.blocksWritten += 1;
+  s.stats.blockSyncs += 1;
 }
 
-/** Interpret the effects in order: persist (durable) and block writes happen before the reply. */
-function perform(sled: Sled, effects: SledEffect[]): SledReply {
+/** Make `durable` durable: its blocks are on the device; write any maxEpoch not yet proven. */
+function persist(s: Sled, durable: SledDurable): void {
+  const stored = s.file.value.maxEpoch;
+  const raised: Record<string, number> = {};
+  for (const [k, ext] of Object.entries(durable.extents)) {
+    const proven = Math.max(stored[k] ?? 0, s.deviceEpoch.get(k) ?? 0);
+    if (ext.maxEpoch > proven) raised[k] = ext.maxEpoch;
+    if (ext.block.epoch !== (s.deviceEpoch.get(k) ?? 0) && ext.block.epoch !== 0) {
+      throw new Error(`assertion failed: the block of ${k} is on the device before persist`);
+    }
+  }
+  if (Object.keys(raised).length === 0) {
+    s.stats.persistsCovered += 1;
+    return;
+  }
+  const next = { maxEpoch: { ...stored, ...raised }, logBlocks: s.nextIndex };
+  const written = s.file.write(next);
+  if (!written.ok) fail(written.error.message, 5);
+  s.stats.statePersists += 1;
+}
+
+/** Run the core's effects in order; the answer is what the core sent (or its refusal). */
+function perform(s: Sled, effects: SledEffect[]): SledReply {
   let reply: SledReply | null = null;
   for (const effect of effects) {
     switch (effect.type) {
-      case 'persist': {
-        const maxEpoch = { ...sled.durable.value.maxEpoch, [effect.extent]: effect.maxEpoch };
-        const persisted = sled.durable.write({ maxEpoch });
-        if (!persisted.ok) fail(persisted.error.message, 5);
-        append(sled, encodeLogBlock({ kind: 'fence', extent: effect.extent,
-          epoch: effect.maxEpoch, seq: 0, val: null }));
+      case 'writeBlock':
+        writeBlock(s, effect.extent, effect);
+        break;
+      case 'persist':
+        persist(s, effect.durable);
+        break;
+      case 'send': {
+        const m = effect.msg;
+        if (m.type !== 'FenceAck' && m.type !== 'WriteAck' && m.type !== 'Fenced') {
+          throw new Error(`assertion failed: a sled sends answers only, not ${m.type}`);
+        }
+        reply = m;
         break;
       }
-      case 'write-block':
-        append(sled, encodeLogBlock({ kind: 'data', extent: effect.extent, ...effect.block }));
-        sled.latest.set(effect.extent, effect.block);
-        break;
-      case 'reply':
-        reply = effect.reply;
+      case 'refused':
+        reply = { type: 'Refused', sled: s.core.config.id, code: effect.code,
+          message: effect.message };
         break;
       default: {
         const unreachable: never = effect;
@@ -103,30 +153,25 @@ function perform(sled: Sled, effects: SledEffect[]): SledReply {
       }
     }
   }
-  if (reply === null) throw new Error('assertion failed: every sled step replies');
+  if (reply === null) throw new Error('assertion failed: every sled step answers');
   return reply;
 }
 
-function handleSledRequest(sled: Sled, request: SledRequest): SledReply {
-  const credential = request.credential;
-  if (!sled.verifier.verify(credential)) {
-    sled.badCredentials += 1;
-    return { type: 'BadCredential', sled: sled.name };
+function handle(s: Sled, request: SledRequest): SledReply {
+  s.stats.requests += 1;
+  if (request.type === 'GetStats') {
+    return { type: 'SledStats', badMacCount: s.core.volatile.badMacCount, ...s.stats };
   }
-  const view = {
-    maxEpoch: sled.durable.value.maxEpoch[String(credential.extent)] ?? 0,
-    block: sled.latest.get(credential.extent) ?? EMPTY_BLOCK,
-  };
-  switch (request.type) {
-    case 'Fence':
-      return perform(sled, sledFence(sled.name, view, credential));
-    case 'Write':
-      return perform(sled, sledWrite(sled.name, view, credential, request));
-    default: {
-      const unreachable: never = request;
-      throw new Error(`unknown request ${JSON.stringify(unreachable)}`);
-    }
+  const cred = request.credential;
+  if (cred.volume !== s.volume || extentNumberOf(s.volume, `${cred.volume}/${cred.extent}`)
+    === null) {
+    return { type: 'Refused', sled: s.core.config.id, code: 'BAD_EXTENT',
+      message: `this sled holds volume ${s.volume}, extents 0..65535` };
   }
+  const step = request.type === 'Fence' ? core.sledFence(s.core, request)
+    : core.sledWrite(s.core, request);
+  s.core = step.state;
+  return perform(s, step.effects);
 }
 
 async function main(): Promise<void> {
@@ -135,14 +180,14 @@ async function main(): Promise<void> {
   const key = keyFromEnv();
   if (key === null) fail('the MAC key must be 32 bytes of hex in the environment', 2);
   exitWithParent();
-  const sled = openSled(args.value, key);
+  const s = openSled(args.value, key);
   const server = await startFrameServer({
     port: args.value.port,
     requestSchema: sledRequestSchema,
-    handle: (request) => handleSledRequest(sled, request),
+    handle: (request) => handle(s, request),
   });
   if (!server.ok) fail(server.error.message, 4);
-  announceReady({ port: server.value.port, logBlocks: sled.nextIndex,
+  announceReady({ port: server.value.port, logBlocks: s.nextIndex,
     dataPath: path.resolve(args.value.dataPath) });
 }
 
