@@ -101,6 +101,9 @@ export function canTakeOver(state: HeadState): boolean {
 /** Spec TakeOver(h): start fencing under a new credential: Fence to every sled. */
 export function takeOver(state: HeadState, credential: Credential): HeadStep {
   if (credential.holder !== state.config.id) throw new Error('assertion: credential holder');
+  // A late or duplicated grant of an epoch the head already held (or passed) changes nothing:
+  // in the spec Grant always hands out issuerEpoch + 1, above every epoch a head holds.
+  if (credential.epoch <= headEpoch(state)) return { state, effects: [] };
   const next: HeadState = {
     ...state,
     credential,

@@ -138,3 +138,24 @@ describe('messages', () => {
     expect(parseMessage({ type: 'Nope' }).ok).toBe(false);
   });
 });
+
+describe('head.takeOver guards against stale grants', () => {
+  it('ignores a credential whose epoch is not above the one the head holds', async () => {
+    const { head, signCredential } = await import('../../src/fencing/index.ts');
+    const key = new Uint8Array(32).fill(3);
+    const cred = (epoch: number) =>
+      signCredential(key, { volume: 'v', extent: 'e', epoch, holder: 'h1' });
+    let h = head.initHead({ id: 'h1', sleds: ['s1', 's2', 's3'], w: 2, f: 2 });
+    h = head.takeOver(h, cred(2)).state;
+    expect(h.phase).toBe('fencing');
+    const again = head.takeOver(h, cred(2));
+    expect(again.effects).toEqual([]);
+    expect(again.state).toBe(h);
+    const older = head.takeOver(h, cred(1));
+    expect(older.effects).toEqual([]);
+    expect(older.state.credential?.epoch).toBe(2);
+    const newer = head.takeOver(h, cred(3));
+    expect(newer.state.credential?.epoch).toBe(3);
+    expect(newer.effects.length).toBe(3);
+  });
+});
