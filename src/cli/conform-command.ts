@@ -1,10 +1,11 @@
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { type ConformResult, runConform } from '../conform/index.ts';
 import type { ProtocolName } from '../protocols.ts';
 import type { CliIo } from './main.ts';
 import { formatSeconds, progressFor } from './progress.ts';
 
-export interface ConformCommandOptions { runs: number; seed: number; json?: boolean }
+export interface ConformCommandOptions { runs: number; seed: number; itf?: string; json?: boolean }
 
 function pct(a: number, b: number): string {
   return b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`;
@@ -37,7 +38,7 @@ export async function conformCommand(protocols: ProtocolName[], o: ConformComman
   Promise<number> {
   const progress = progressFor();
   const report = await runConform(protocols, {
-    runs: o.runs, seed: o.seed,
+    runs: o.runs, seed: o.seed, itfDir: o.itf === undefined ? undefined : resolve(o.itf),
     onEvent: (e) => {
       if (e.type === 'phase') progress.update(`${e.protocol}: ${e.phase} …`);
       if (e.type === 'runs') progress.update(`${e.protocol}: simulator runs ${e.done}/${e.total}`);

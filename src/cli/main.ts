@@ -66,6 +66,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     .argument('[protocol...]', 'protocols (default: all)')
     .option('--runs <n>', 'simulator runs to validate', intArg('--runs', 1), 200)
     .option('--seed <s>', 'seed of the first run (run i uses seed + i)', intArg('--seed', 0), 1)
+    .option('--itf <dir>', 'write every simulator trace as ITF JSON into this folder')
     .option('--json', 'print one JSON document on stdout')
     .action(async (names: string[], o) => {
       const p = parseProtocols(names);

@@ -70,6 +70,8 @@ export type ConformEvent =
 export interface ConformOptions {
   runs: number;
   seed: number;
+  /** Write every simulator trace as ITF JSON into this folder (`<protocol>-seed-<S>.itf.json`). */
+  itfDir?: string;
   onEvent?: (e: ConformEvent) => void;
 }
 

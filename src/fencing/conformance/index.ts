@@ -3,7 +3,7 @@
  * state-graph replay of spec/fencing/Replay.cfg on them. `ok` iff every trace is accepted, the
  * replay has no mismatch, every spec action is covered and edge coverage is at least 0.9.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeDiffs, writeItf } from '../../tla/index.ts';
@@ -79,6 +79,20 @@ function judge(v: TraceValidationResult, generated: GeneratedTrace[], rp: Replay
   return reasons;
 }
 
+/** Every generated trace as ITF (`fencing-seed-<S>.itf.json`); returns the files written. */
+export function writeTracesAsItf(dir: string, generated: GeneratedTrace[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const g of generated) {
+    const file = join(dir, `fencing-seed-${g.seed}.itf.json`);
+    const states = [g.trace.init, ...g.trace.steps.map((s) => s.state)];
+    const written = writeItf(file, states, { source: 'spec/fencing/Fencing.tla' });
+    if (!written.ok) throw new Error(`writing ${file}: ${written.error.message}`);
+    files.push(file);
+  }
+  return files;
+}
+
 async function run(opts: ConformOptions): Promise<ConformResult> {
   const started = performance.now();
   const emit = opts.onEvent ?? (() => undefined);
@@ -93,6 +107,7 @@ async function run(opts: ConformOptions): Promise<ConformResult> {
       if (done === opts.runs) emit({ type: 'phase', protocol: 'fencing', phase: 'validate' });
     },
   });
+  if (opts.itfDir !== undefined) writeTracesAsItf(opts.itfDir, generated);
   const rp = await replayFencing({
     onPhase: (phase) => emit({ type: 'phase', protocol: 'fencing', phase }),
   });
