@@ -58,12 +58,32 @@ export function signCredential(key: Uint8Array, grant: Grant): Credential {
   return { volume, extent, epoch, holder, mac };
 }
 
-/** True when the credential's MAC is the one the key gives (sled side). */
+/** How many verified credentials are remembered per key (oldest forgotten first). */
+export const VERIFIED_CACHE_MAX = 1024;
+const verdicts = new WeakMap<Uint8Array, Map<string, boolean>>();
+
+/**
+ * True when the credential's MAC is the one the key gives (sled side). A head sends the same
+ * credential with every write, so each verdict is memoised per key (keys are never mutated in
+ * place): the HMAC runs once per credential, not once per write. The memo changes no result,
+ * only its cost; it holds no secret (the MAC is in every message) and is bounded.
+ */
 export function verifyCredential(key: Uint8Array, cred: Credential): boolean {
   assertKey(key);
-  if (!/^[0-9a-f]{64}$/.test(cred.mac)) return false;
-  const expected = hmac(sha256, key, macInput(cred));
-  return constantTimeEqual(expected, fromHex(cred.mac));
+  // Unambiguous (JSON), so no two different credentials share a memo entry.
+  const id = JSON.stringify([cred.volume, cred.extent, cred.epoch, cred.holder, cred.mac]);
+  let memo = verdicts.get(key);
+  if (memo === undefined) {
+    memo = new Map();
+    verdicts.set(key, memo);
+  }
+  const known = memo.get(id);
+  if (known !== undefined) return known;
+  const ok = /^[0-9a-f]{64}$/.test(cred.mac) &&
+    constantTimeEqual(hmac(sha256, key, macInput(cred)), fromHex(cred.mac));
+  if (memo.size >= VERIFIED_CACHE_MAX) memo.delete(memo.keys().next().value as string);
+  memo.set(id, ok);
+  return ok;
 }
 
 /** The per-extent key used by sleds and issuer: `volume/extent`. */

@@ -43,3 +43,31 @@ describe('credential', () => {
     expect(constantTimeEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
   });
 });
+
+describe('verifyCredential memo', () => {
+  it('never lets a credential borrow another one\'s verdict', async () => {
+    const { signCredential, verifyCredential } = await import('../../src/fencing/index.ts');
+    const key = new Uint8Array(32).fill(9);
+    const good = signCredential(key, { volume: 'a\nb', extent: 'c', epoch: 1, holder: 'h' });
+    expect(verifyCredential(key, good)).toBe(true);
+    expect(verifyCredential(key, good)).toBe(true);
+    // Same characters, split differently between fields, same MAC: must be refused.
+    expect(verifyCredential(key, { ...good, volume: 'a', extent: 'b\nc' })).toBe(false);
+    // A bad MAC stays bad when asked again (and is counted again by the sled).
+    const forged = { ...good, epoch: 2 };
+    expect(verifyCredential(key, forged)).toBe(false);
+    expect(verifyCredential(key, forged)).toBe(false);
+    // Another key does not see this key's verdicts.
+    expect(verifyCredential(new Uint8Array(32).fill(8), good)).toBe(false);
+  });
+
+  it('stays bounded and correct past its capacity', async () => {
+    const { signCredential, verifyCredential, VERIFIED_CACHE_MAX } = await import('../../src/fencing/credential.ts');
+    const key = new Uint8Array(32).fill(5);
+    const creds = Array.from({ length: VERIFIED_CACHE_MAX + 10 }, (_, i) =>
+      signCredential(key, { volume: 'v', extent: 'e', epoch: i, holder: 'h' }));
+    for (const c of creds) expect(verifyCredential(key, c)).toBe(true);
+    expect(verifyCredential(key, creds[0]!)).toBe(true);
+    expect(verifyCredential(key, { ...creds[0]!, mac: creds[1]!.mac })).toBe(false);
+  });
+});
