@@ -147,6 +147,53 @@ describe('cluster: ghost variables and message set', () => {
       s1: [{ epoch: 2, accepted: 2 }], s2: [{ epoch: 1, accepted: 1 }, { epoch: 2, accepted: 1 }],
     });
     expect(c.hiEpoch).toEqual({ s1: 2, s2: 2 });
+    // A later write of the same epoch, now accepted at 2, is a performed write of its own.
+    c = run(c, ['HeadAck(h2, WriteAck(s2', 'HeadAck(h2, WriteAck(s1', 'ClientWrite(h2, v1)',
+      'SledWrite(s2, Write(h2@2,1']);
+    expect(c.performed.s2).toEqual([
+      { epoch: 1, accepted: 1 }, { epoch: 2, accepted: 1 }, { epoch: 2, accepted: 2 },
+    ]);
+  });
+
+  it('offers no ClientWrite once the known seq reached maxSeq', () => {
+    const c = run(initCluster(UNBOUNDED), [...TAKEOVER_H1, 'ClientWrite(h1, v1)',
+      'SledWrite(s1, Write(h1@1,1', 'SledWrite(s2, Write(h1@1,1', 'HeadAck(h1, WriteAck(s1',
+      'HeadAck(h1, WriteAck(s2']);
+    expect(c.heads.h1?.known.seq).toBe(REPLAY_CONFIG.maxSeq);
+    expect(c.heads.h1?.phase).toBe('serving');
+    expect(labels(c).filter((l) => l.startsWith('ClientWrite'))).toEqual([]);
+  });
+
+  it('allows one migration at a time', () => {
+    const cfg: ClusterConfig = { ...WALK_CONFIG, heads: ['h1', 'h2', 'h3'] };
+    const c = run(initCluster(cfg), ['Grant(h1)', 'SledFence(s1', 'SledFence(s2',
+      'HeadFenced(h1, FenceAck(s1', 'HeadFenced(h1, FenceAck(s2', 'Repair(h1)', 'SledWrite(s1',
+      'SledWrite(s2', 'HeadAck(h1, WriteAck(s1', 'HeadAck(h1, WriteAck(s2',
+      'MigratePause(h1, h2)', 'MigrateGrant', 'SledFence(s1, Fence(h2', 'SledFence(s2, Fence(h2',
+      'HeadFenced(h2, FenceAck(s1', 'HeadFenced(h2, FenceAck(s2', 'Repair(h2)',
+      'SledWrite(s1, Write(h2', 'SledWrite(s2, Write(h2', 'HeadAck(h2, WriteAck(s1',
+      'HeadAck(h2, WriteAck(s2']);
+    expect(c.heads.h2?.phase).toBe('serving');
+    expect(c.heads.h3?.phase).toBe('idle');
+    expect(labels(c).filter((l) => l.startsWith('Migrate'))).toEqual([]);
+  });
+
+  it('an action whose message does not fit its kind is a caller bug', () => {
+    const c = run(initCluster(UNBOUNDED), ['Grant(h1)', 'SledFence(s1']);
+    const fence = Object.values(c.msgs).find((m) => m.type === 'Fence')!;
+    const ack = Object.values(c.msgs).find((m) => m.type === 'FenceAck')!;
+    const relabel = (a: ClusterAction, m: Message) => ({ ...a, params: { ...a.params, m } });
+    const hf = find(c, 'HeadFenced(h1');
+    expect(() => applyAction(c, relabel(hf, fence) as ClusterAction)).toThrow('assertion: FenceAck');
+    const sf = find(c, 'SledFence(s2');
+    expect(() => applyAction(c, relabel(sf, ack) as ClusterAction)).toThrow('sled message');
+    const w = run(c, ['HeadFenced(h1', 'Repair(h1)', 'SledWrite(s1']);
+    const ha = find(w, 'HeadAck(h1');
+    expect(() => applyAction(w, relabel(ha, fence) as ClusterAction)).toThrow('assertion: WriteAck');
+    const off = run(initCluster(UNBOUNDED), ['Grant(h1)', 'Grant(h2)', 'SledFence(s1, Fence(h2',
+      'SledFence(s1, Fence(h1']);
+    const fo = find(off, 'HeadFencedOff(h1');
+    expect(() => applyAction(off, relabel(fo, fence) as ClusterAction)).toThrow('assertion: Fenced');
   });
 
   it('collects each acknowledged write once, with holder, epoch, seq and value', () => {
@@ -423,6 +470,7 @@ describe('cluster: exploration', () => {
     // MigrateGrant needs a pause while an epoch is left: the walks rarely get there (a
     // scenario above covers it); every other action is taken.
     expect(ACTION_NAMES.filter((n) => !seen.has(n) && n !== 'MigrateGrant')).toEqual([]);
+    expect([...ACTION_NAMES].sort()).toEqual([...new Set([...seen, 'MigrateGrant'])].sort());
   });
 
   it('reaches exactly the distinct states TLC finds for Replay.cfg with MaxMsgs = 4', () => {

@@ -38,6 +38,8 @@ describe('credential MAC', () => {
     expect(verifyCredential(KEY, { ...c, mac: c.mac.toUpperCase() })).toBe(false);
     expect(verifyCredential(KEY, { ...c, mac: c.mac.slice(0, 62) })).toBe(false);
     expect(verifyCredential(KEY, { ...c, mac: `${c.mac}00` })).toBe(false);
+    expect(verifyCredential(KEY, { ...c, mac: `${c.mac}0` })).toBe(false);
+    expect(verifyCredential(KEY, { ...c, mac: `0${c.mac}` })).toBe(false);
     expect(verifyCredential(KEY, { ...c, mac: `x${c.mac.slice(1)}` })).toBe(false);
     expect(verifyCredential(KEY, { ...c, mac: ` ${c.mac.slice(1)}` })).toBe(false);
   });

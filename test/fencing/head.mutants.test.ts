@@ -75,6 +75,7 @@ describe('head: fencing quorum F and repair', () => {
     expect(head.canRepair(st)).toBe(true); // exactly F answers
     st = head.headFenced(st, fenceAck('s2', { epoch: 1, seq: 2, val: 'c' })).state;
     expect(st.known).toEqual({ epoch: 1, seq: 2, val: 'c' });
+    expect(head.headFenced(st, fenceAck('s1')).effects).toEqual([]);
   });
 
   it('ignores a FenceAck for another head, another epoch, or outside fencing', () => {
@@ -216,7 +217,7 @@ describe('head: fenced off, reads, migration', () => {
     expect(head.migratePause(s)).toEqual({ state: { ...s, phase: 'paused' }, effects: [] });
     const busy = head.clientWrite(s, 'x').state;
     expect(head.canMigratePause(busy)).toBe(false);
-    expect(head.migratePause(busy).state).toBe(busy);
+    expect(head.migratePause(busy)).toEqual({ state: busy, effects: [] });
     const st = repairing();
     expect(head.canMigratePause(withPhase(st, 'repairing'))).toBe(false);
     expect(head.migratePause(st).state).toBe(st);
@@ -268,6 +269,9 @@ describe('messages: versions and validation', () => {
       { type: 'Fenced', sled: 's', head: 'h', epoch: 1.5 },
       { type: 'FenceAck', sled: 's', head: 'h', epoch: 0, block: { ...block, extra: 1 } },
       { type: 'Fence', credential: { ...cred(1), extra: 1 } },
+      { type: 'Fence', credential: { ...cred(1), extent: '' } },
+      { type: 'Fence', credential: { ...cred(1), mac: `0${cred(1).mac}` } },
+      { type: 'Fence', credential: { ...cred(1), mac: `${cred(1).mac}0` } },
     ];
     for (const m of bad) expect(parseMessage(m).ok).toBe(false);
   });

@@ -108,6 +108,29 @@ describe('throttle: waiting and refusing', () => {
     expect(r.state.queue).toEqual([]);
   });
 
+  it('counts the wait from the moment the I/O was queued', () => {
+    let st = submitAll(throttle.initThrottle(serviceBound, 0), ['1', '2', '3', '4'], 'a', 0).state;
+    st = throttle.submit(st, { id: '5', volume: 'a' }, 100).state;
+    expect(st.queue).toEqual([{ id: '5', volume: 'a', enqueuedMs: 100 }]);
+    expect(throttle.tick(st, 600).decisions).toEqual([
+      { type: 'admit', id: '5', volume: 'a', chargedVolumeTokens: 1, waitedMs: 500 },
+    ]);
+  });
+
+  it('waits only for the tokens a bucket lacks', () => {
+    const cost2 = { ...serviceBound, costTokens: 2, reducedCostTokens: 2,
+      service: { capacityTokens: 5, refillTokensPerSecond: 2 } };
+    const s = submitAll(throttle.initThrottle(cost2, 0), ['1', '2', '3'], 'a', 0);
+    expect(s.types).toEqual(['admit:1', 'admit:2', 'delay:3']);
+    expect(s.state.service.tokens).toBe(1);
+    expect(throttle.nextWakeMs(s.state)).toBe(500); // 1 token short at 2 per second
+    const vol = { ...volumeBound, costTokens: 2, reducedCostTokens: 2,
+      perVolume: { capacityTokens: 3, refillTokensPerSecond: 4 } };
+    const v = submitAll(throttle.initThrottle(vol, 0), ['1', '2'], 'a', 0);
+    expect(v.types).toEqual(['admit:1', 'delay:2']);
+    expect(throttle.nextWakeMs(v.state)).toBe(250); // 1 token short at 4 per second
+  });
+
   it('computes the wake-up from the volume bucket when it is the one short', () => {
     const st = submitAll(throttle.initThrottle(volumeBound, 0), ['1', '2', '3'], 'a', 0).state;
     expect(throttle.nextWakeMs(st)).toBe(250);
