@@ -7,24 +7,12 @@ import {
   initCluster, latestVal, msgKey, signCredential, specMessage, specState, violatedInvariants,
   withinBounds, type Cluster, type ClusterAction, type ClusterConfig, type Message,
 } from '../../src/fencing/index.ts';
+import { canonical, tlaEqual } from '../../src/tla/value-ops.ts';
 import type { TlaValue } from '../../src/tla/value.ts';
 import { KEY, REPLAY_CONFIG, WALK_CONFIG } from './helpers.ts';
 
-/** A canonical text of a TLA+ JSON value (sets and functions sorted). */
-function canon(v: TlaValue): string {
-  if (typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
-  if ('#set' in v && Array.isArray(v['#set'])) {
-    return `{${(v['#set'] as TlaValue[]).map(canon).sort().join(',')}}`;
-  }
-  if ('#map' in v && Array.isArray(v['#map'])) {
-    const pairs = (v['#map'] as [TlaValue, TlaValue][]).map(([k, x]) => `${canon(k)}:${canon(x)}`);
-    return `(${pairs.sort().join(',')})`;
-  }
-  const rec = v as Record<string, TlaValue>;
-  return `<${Object.keys(rec).sort().map((k) => `${k}=${canon(rec[k]!)}`).join(',')}>`;
-}
-const canonState = (c: Cluster): string => canon(specState(c) as unknown as TlaValue);
+/** A canonical text of the spec state (sets and functions sorted), for state sets. */
+const canonState = (c: Cluster): string => JSON.stringify(canonical(specState(c)));
 const labels = (c: Cluster): string[] => enabledActions(c).map((a) => a.label).sort();
 
 function find(c: Cluster, label: string): ClusterAction {
@@ -318,7 +306,7 @@ describe('cluster: specState', () => {
     expect(s.crashes).toBe(1);
     expect(s.acks).toEqual({ '#map': [[m('h1'), { '#set': [] }], [m('h2'), { '#set': [] }]] });
     expect(s.hiEpoch).toEqual({ '#map': [[m('s1'), 1], [m('s2'), 1]] });
-    expect(canon(s.msgs!)).toBe(canon({ '#set': Object.values(c.msgs).map((x) => specMessage(x)!) }));
+    expect(tlaEqual(s.msgs!, { '#set': Object.values(c.msgs).map((x) => specMessage(x)!) })).toBe(true);
   });
 });
 

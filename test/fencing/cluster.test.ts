@@ -8,24 +8,11 @@ import {
   SPEC_VARIABLES, applyAction, enabledActions, initCluster, specState, violatedInvariants,
   type Cluster, type ClusterAction,
 } from '../../src/fencing/index.ts';
-import type { TlaValue } from '../../src/tla/value.ts';
+import { canonical } from '../../src/tla/value-ops.ts';
 import { REPLAY_CONFIG, WALK_CONFIG } from './helpers.ts';
 
-/** A canonical text for a TLA+ JSON value: sets and maps sorted. */
-function canon(v: TlaValue): string {
-  if (typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
-  if ('#set' in v && Array.isArray(v['#set'])) {
-    return `{${(v['#set'] as TlaValue[]).map(canon).sort().join(',')}}`;
-  }
-  if ('#map' in v && Array.isArray(v['#map'])) {
-    const pairs = (v['#map'] as [TlaValue, TlaValue][]).map(([k, x]) => `${canon(k)}:${canon(x)}`);
-    return `(${pairs.sort().join(',')})`;
-  }
-  const rec = v as Record<string, TlaValue>;
-  return `<${Object.keys(rec).sort().map((k) => `${k}=${canon(rec[k]!)}`).join(',')}>`;
-}
-const canonState = (c: Cluster): string => canon(specState(c) as unknown as TlaValue);
+/** A canonical text of the spec state (sets and functions sorted), for state sets. */
+const canonState = (c: Cluster): string => JSON.stringify(canonical(specState(c)));
 
 /**
  * Picks an action by name first, then an instance: rare actions (Grant, SledCrash,
