@@ -77,7 +77,8 @@ export interface ConformOptions {
 
 export interface ConformDriver {
   protocol: ProtocolName;
-  run(opts: ConformOptions): Promise<ConformResult>;
+  /** One result per spec the protocol binds (fencing: one; consensus-txn: two). */
+  run(opts: ConformOptions): Promise<ConformResult[]>;
 }
 
 /** Lazily loads each protocol's driver so `conform fencing` loads nothing else. */
@@ -92,12 +93,25 @@ export async function runConform(protocols: ProtocolName[], opts: ConformOptions
   for (const protocol of protocols) {
     try {
       const driver = await DRIVERS[protocol]();
-      const result = await driver.run(opts);
-      opts.onEvent?.({ type: 'done', result });
-      results.push(result);
+      for (const result of await driver.run(opts)) {
+        opts.onEvent?.({ type: 'done', result });
+        results.push(result);
+      }
     } catch (e) {
       errors.push({ protocol, code: 'driver-failed', message: (e as Error).stack ?? String(e) });
     }
   }
   return { ok: errors.length === 0 && results.length > 0 && results.every((r) => r.ok), results, errors };
 }
+
+export {
+  EDGE_COVERAGE_MIN, cfgReader, judge, parseCfgConstants, rejectionsOf, replayBinding,
+  runConformance, traceValidationSpecOf, validateBindingTraces, writeTracesAsItf,
+} from './kit.ts';
+export type {
+  ConformBinding, GeneratedTrace, ReplayResult, SpecBinding, TraceRunResult,
+} from './kit.ts';
+export { replayPaths, stateKey } from './graph-replay.ts';
+export type {
+  GraphReplayOptions, GraphReplayResult, ReplayMismatch, ReplayTarget,
+} from './graph-replay.ts';

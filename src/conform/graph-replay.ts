@@ -7,8 +7,8 @@
  * States are compared by a key: the JSON text of the canonical form (TLC's equality), so each
  * graph state is canonicalised once and each candidate once.
  */
-import { canonical, describeDiffs, diffStates, nodeState } from '../../tla/index.ts';
-import type { StateEdge, StateGraph, TlaState, TlaValue } from '../../tla/index.ts';
+import { canonical, describeDiffs, diffStates, nodeState } from '../tla/index.ts';
+import type { StateEdge, StateGraph, TlaState, TlaValue } from '../tla/index.ts';
 
 /** An implementation seen as a state machine with named, enumerable actions. */
 export interface ReplayTarget<C, A> {
