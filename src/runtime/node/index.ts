@@ -5,3 +5,4 @@ export * from './tcp.ts';
 export * from './durable-file.ts';
 export * from './block-device.ts';
 export * from './process.ts';
+export * from './wal.ts';
