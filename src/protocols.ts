@@ -11,7 +11,7 @@ import { z } from 'zod';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SPEC_ROOT = join(REPO_ROOT, 'spec');
 
-export const PROTOCOL_NAMES = ['fencing'] as const;
+export const PROTOCOL_NAMES = ['fencing', 'consensus-txn', 'sandbox-reuse', 'snapshot-gc'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 
 /** `spec/<protocol>/check.json`: the model configs and the bug manifest of a protocol. */

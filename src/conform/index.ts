@@ -82,7 +82,7 @@ export interface ConformDriver {
 }
 
 /** Lazily loads each protocol's driver so `conform fencing` loads nothing else. */
-const DRIVERS: Record<ProtocolName, () => Promise<ConformDriver>> = {
+const DRIVERS: Partial<Record<ProtocolName, () => Promise<ConformDriver>>> = {
   fencing: async () => (await import('../fencing/conformance/index.ts')).fencingConformance,
 };
 
@@ -92,7 +92,12 @@ export async function runConform(protocols: ProtocolName[], opts: ConformOptions
   const errors: ConformReport['errors'] = [];
   for (const protocol of protocols) {
     try {
-      const driver = await DRIVERS[protocol]();
+      const load = DRIVERS[protocol];
+      if (load === undefined) {
+        errors.push({ protocol, code: 'no-driver', message: `${protocol} has no conformance driver yet` });
+        continue;
+      }
+      const driver = await load();
       for (const result of await driver.run(opts)) {
         opts.onEvent?.({ type: 'done', result });
         results.push(result);
