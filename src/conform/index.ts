@@ -82,12 +82,14 @@ export interface ConformDriver {
 }
 
 /** Lazily loads each protocol's driver so `conform fencing` loads nothing else. */
-const DRIVERS: Partial<Record<ProtocolName, () => Promise<ConformDriver>>> = {
+const DRIVERS: Record<ProtocolName, () => Promise<ConformDriver>>> = {
   fencing: async () => (await import('../fencing/conformance/index.ts')).fencingConformance,
   'consensus-txn': async () =>
     (await import('../consensus/conformance/index.ts')).consensusTxnConformance,
   'sandbox-reuse': async () =>
     (await import('../sandbox/conformance/index.ts')).sandboxReuseConformance,
+  'snapshot-gc': async () =>
+    (await import('../snapshot/conformance/index.ts')).snapshotGcConformance,
 };
 
 export async function runConform(protocols: ProtocolName[], opts: ConformOptions):
