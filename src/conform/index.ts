@@ -82,7 +82,7 @@ export interface ConformDriver {
 }
 
 /** Lazily loads each protocol's driver so `conform fencing` loads nothing else. */
-const DRIVERS: Record<ProtocolName, () => Promise<ConformDriver>>> = {
+const DRIVERS: Record<ProtocolName, () => Promise<ConformDriver>> = {
   fencing: async () => (await import('../fencing/conformance/index.ts')).fencingConformance,
   'consensus-txn': async () =>
     (await import('../consensus/conformance/index.ts')).consensusTxnConformance,
