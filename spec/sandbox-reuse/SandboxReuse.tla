@@ -66,7 +66,7 @@ vars == <<sandboxes, requests, store, creds, limit, inflight, completions>>
 
 Kinds == [fn : {Fn}, ver : Versions, tenant : Tenants]
 Slots == Workers \X (1..Capacity)
-SbStates == {"Free", "Provisioning", "Idle", "Busy", "Resetting"}
+SbStates == {"Free", "Provisioning", "Idle", "Busy", "Releasing", "Resetting"}
 RStates == {"new", "placing", "acquired", "running", "completed", "throttled", "failed"}
 Active == {"placing", "acquired", "running"}
 Ends == {"completed", "throttled", "failed"}
@@ -239,15 +239,22 @@ Start(r) ==
 (*                     The end of an attempt and of a request              *)
 (***************************************************************************)
 
-AfterRun(s) == IF SingleUse THEN "Resetting" ELSE "Idle"
+AfterRun(s) == IF SingleUse THEN "Resetting" ELSE "Releasing"
+(***************************************************************************)
+(* The request ends at its frontend, which sends the worker manager a      *)
+(* Release message.  Until the worker manager handles it (Release(s)) the  *)
+(* sandbox is Releasing: held, though no request holds it.  In single-use  *)
+(* mode the sandbox goes straight to Resetting, which is as unusable as a  *)
+(* held sandbox, and the Release message is folded into it.                *)
+(***************************************************************************)
 
 FreeSandbox(r, next) ==
   /\ sbState' = [sbState EXCEPT ![sb[r]] = next]
   /\ sbReq' = [sbReq EXCEPT ![sb[r]] = None]
   /\ sb' = [sb EXCEPT ![r] = None]
 (***************************************************************************)
-(* r's sandbox is released in state next (Idle, or Resetting in            *)
-(* single-use mode).                                                       *)
+(* r gives up its sandbox, which is left in state next (Releasing, or      *)
+(* Resetting in single-use mode).                                          *)
 (***************************************************************************)
 
 Revoke(r) == creds' = {c \in creds : c.req # r}
@@ -328,6 +335,15 @@ Reset(s) ==
 (* A single-use sandbox is restored to its saved state.                    *)
 (***************************************************************************)
 
+Release(s) ==
+  /\ sbState[s] = "Releasing"
+  /\ sbState' = [sbState EXCEPT ![s] = "Idle"]
+  /\ UNCHANGED <<sbKind, sbReq, used, requests, store, creds, limit, inflight, completions>>
+(***************************************************************************)
+(* The worker manager handles the frontend's Release message: the sandbox  *)
+(* is idle and may be reused (warm mode).                                  *)
+(***************************************************************************)
+
 Reclaim(s) ==
   /\ sbState[s] = "Idle"
   /\ sbState' = [sbState EXCEPT ![s] = "Free"]
@@ -356,12 +372,12 @@ Next ==
   \/ \E r \in Requests, k \in Kinds : Accept(r, k)
   \/ \E r \in Requests, s \in Slots : Sticky(r, s)
   \/ \E r \in Requests : RequestStep(r) \/ Redrive(r)
-  \/ \E s \in Slots : Ready(s) \/ Reset(s) \/ Reclaim(s)
+  \/ \E s \in Slots : Ready(s) \/ Release(s) \/ Reset(s) \/ Reclaim(s)
   \/ \E t \in Tenants, n \in LimitFloor..LimitMax : AdjustLimit(t, n)
 
 Fairness ==
   /\ \A r \in Requests : WF_vars(RequestStep(r))
-  /\ \A s \in Slots : WF_vars(Ready(s)) /\ WF_vars(Reset(s))
+  /\ \A s \in Slots : WF_vars(Ready(s)) /\ WF_vars(Release(s)) /\ WF_vars(Reset(s))
 (***************************************************************************)
 (* Weak fairness of every request's own steps and of the sandbox steps a   *)
 (* waiting request needs.  Accepting, sticky routing, re-drives, reclaim   *)

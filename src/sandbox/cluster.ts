@@ -4,6 +4,12 @@
  * spec/sandbox-reuse/SandboxReuse.tla action by action: same names, parameters and guards.
  * Random walks, graph replay and trace validation drive the real cores through it. The cores a
  * bug of the sheet touches are called through `steps`, so a test can replace one.
+ *
+ * The Release message: in warm mode a request ends at its frontend (Complete / Fail / Timeout)
+ * and the sandbox's worker manager learns it only from the frontend's Release message, so the
+ * composition keeps the message in flight (`releasing`) until the spec's `Release(s)` step
+ * hands it to the worker manager (`steps.release`). In single-use mode the sandbox goes
+ * straight to Resetting in the frontend's step, as in the spec (see AfterRun there).
  */
 import * as fe from './frontend.ts';
 import type { RequestState } from './frontend.ts';
@@ -71,6 +77,12 @@ export function releaseOnce(l: lim.LimiterState, tenant: string, request: string
   return r.ok ? r.state : l;
 }
 
+/** A Release message in flight from a frontend to the sandbox's worker manager. */
+export interface PendingRelease {
+  readonly request: string;
+  readonly outcome: Outcome;
+}
+
 export interface Cluster {
   readonly config: ClusterConfig;
   readonly steps: Steps;
@@ -84,6 +96,8 @@ export interface Cluster {
   readonly clockMs: number;
   /** Ghost: completions per request. */
   readonly completions: Readonly<Record<string, number>>;
+  /** Warm mode: Release messages in flight, by sandbox id (the spec's Releasing sandboxes). */
+  readonly releasing: Readonly<Record<string, PendingRelease>>;
 }
 
 export type ClusterAction =
@@ -98,6 +112,7 @@ export type ClusterAction =
   | { action: 'Fail'; params: { r: string }; label: string }
   | { action: 'Timeout'; params: { r: string }; label: string }
   | { action: 'Redrive'; params: { r: string }; label: string }
+  | { action: 'Release'; params: { s: string }; label: string }
   | { action: 'Reset'; params: { s: string }; label: string }
   | { action: 'Reclaim'; params: { s: string }; label: string }
   | { action: 'AdjustLimit'; params: { t: string; n: number }; label: string };
@@ -105,7 +120,7 @@ export type ActionName = ClusterAction['action'];
 
 export const ACTION_NAMES: readonly ActionName[] = [
   'Accept', 'Sticky', 'Probe', 'Provision', 'Throttle', 'Ready', 'Start', 'Complete', 'Fail',
-  'Timeout', 'Redrive', 'Reset', 'Reclaim', 'AdjustLimit',
+  'Timeout', 'Redrive', 'Release', 'Reset', 'Reclaim', 'AdjustLimit',
 ];
 
 /** The spec's Kinds: [fn : {Fn}, ver : Versions, tenant : Tenants]. */
@@ -130,6 +145,7 @@ export function initCluster(config: ClusterConfig, steps: Partial<Steps> = {}): 
     revoked: new Set(),
     clockMs: 0,
     completions: byId(config.requests, () => 0),
+    releasing: {},
   };
 }
 
@@ -237,6 +253,9 @@ function requestActions(c: Cluster, r: RequestState): ClusterAction[] {
 
 function upkeepActions(c: Cluster): ClusterAction[] {
   const out: ClusterAction[] = [];
+  for (const s of Object.keys(c.releasing).sort()) {
+    out.push({ action: 'Release', params: { s }, label: `Release(${s})` });
+  }
   for (const s of allSandboxes(c)) {
     const params = { s: s.id };
     if (s.phase === 'Provisioning') out.push({ action: 'Ready', params, label: `Ready(${s.id})` });
@@ -314,13 +333,30 @@ function doStart(c: Cluster, r: string): Cluster {
   return { ...withReq(withWorker(c, w), fe.started(req)), minted: [...c.minted, cred] };
 }
 
-/** The end of a run, whatever the outcome: sandbox released, credentials revoked. */
+/**
+ * The end of a run at the frontend, whatever the outcome: credentials revoked, and the sandbox
+ * released (single-use) or its Release message sent (warm mode, handled by `Release(s)`).
+ */
 function endRun(c: Cluster, r: string, outcome: Outcome): Cluster {
   const s = reqOf(c, r).sandbox;
   if (s === null) throw new Error('assertion: sandbox');
-  const w = unwrap(c.steps.release(sandboxWorker(c, s), s, r, outcome));
+  if (c.releasing[s] !== undefined) throw new Error(`assertion: ${s} released twice`);
   const mine = validCredentials(c).filter((m) => m.request === r);
-  return { ...withWorker(c, w), revoked: c.steps.revokeOnEnd(c.revoked, mine, outcome) };
+  const revoked = c.steps.revokeOnEnd(c.revoked, mine, outcome);
+  if (!c.config.singleUse) {
+    return { ...c, revoked, releasing: { ...c.releasing, [s]: { request: r, outcome } } };
+  }
+  const w = unwrap(c.steps.release(sandboxWorker(c, s), s, r, outcome));
+  return { ...withWorker(c, w), revoked };
+}
+
+/** The worker manager handles the Release message of sandbox `s`. */
+function doRelease(c: Cluster, s: string): Cluster {
+  const p = c.releasing[s];
+  if (p === undefined) throw new Error(`assertion: no Release in flight for ${s}`);
+  const w = unwrap(c.steps.release(sandboxWorker(c, s), s, p.request, p.outcome));
+  const { [s]: _handled, ...releasing } = c.releasing;
+  return { ...withWorker(c, w), releasing };
 }
 
 function doComplete(c: Cluster, r: string): Cluster {
@@ -392,6 +428,8 @@ function upkeep(c: Cluster, a: ClusterAction): Cluster {
   switch (a.action) {
     case 'Ready':
       return withWorker(c, unwrap(wm.ready(sandboxWorker(c, a.params.s), a.params.s)));
+    case 'Release':
+      return doRelease(c, a.params.s);
     case 'Reset':
       return withWorker(c, unwrap(wm.reset(sandboxWorker(c, a.params.s), a.params.s)));
     case 'Reclaim':

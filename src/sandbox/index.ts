@@ -26,6 +26,8 @@ export {
   ACTION_NAMES, allSandboxes, applyAction, describeKind, enabledActions, initCluster, kindsOf,
   realSteps, releaseOnce, validCredentials,
 } from './cluster.ts';
-export type { ActionName, Cluster, ClusterAction, ClusterConfig, Steps } from './cluster.ts';
+export type {
+  ActionName, Cluster, ClusterAction, ClusterConfig, PendingRelease, Steps,
+} from './cluster.ts';
 export { specState, specKind, specSlot, SPEC_VARIABLES, NONE_MODEL } from './spec-state.ts';
 export { invariants, violatedInvariants, type InvariantName } from './invariants.ts';

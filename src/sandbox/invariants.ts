@@ -22,6 +22,9 @@ function typeOK(c: Cluster): boolean {
   const sbOk = allSandboxes(c).every((s) => SANDBOX_PHASES.includes(s.phase) &&
     (s.request === null || requests.includes(s.request)) &&
     s.used.every((r) => requests.includes(r)));
+  // A Release in flight (warm mode only) is for a sandbox its worker still holds for the request.
+  const relOk = Object.entries(c.releasing).every(([id, p]) => !c.config.singleUse &&
+    allSandboxes(c).some((s) => s.id === id && s.phase === 'Busy' && s.request === p.request));
   const rOk = reqs(c).every((r) => REQUEST_PHASES.includes(r.phase) &&
     r.asked.every((w) => workers.includes(w)) && r.asked.length <= workers.length &&
     isNat(r.probes, Number.MAX_SAFE_INTEGER) && isNat(r.tries, maxRetries) &&
@@ -30,7 +33,7 @@ function typeOK(c: Cluster): boolean {
     const lt = lim.tenantOf(c.limiter, t);
     return lt.limit >= limitFloor && lt.limit <= limitMax && isNat(lt.admitted.length, limitMax);
   });
-  return sbOk && rOk && lOk;
+  return sbOk && relOk && rOk && lOk;
 }
 
 function noDoubleBooking(c: Cluster): boolean {

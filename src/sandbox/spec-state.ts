@@ -43,10 +43,12 @@ function sandboxVars(c: Cluster): TlaState {
   const sbs = allSandboxes(c);
   const per = (f: (s: (typeof sbs)[number]) => TlaValue): TlaValue =>
     fn(sbs.map((s) => [[model(s.worker), s.slot], f(s)] as [TlaValue, TlaValue]));
+  // A sandbox whose Release message is in flight is the spec's Releasing: held by no request.
+  const releasing = (s: (typeof sbs)[number]): boolean => c.releasing[s.id] !== undefined;
   return {
-    sbState: per((s) => s.phase),
+    sbState: per((s) => (releasing(s) ? 'Releasing' : s.phase)),
     sbKind: per((s) => specKind(s.kind)),
-    sbReq: per((s) => (s.request === null ? none : model(s.request))),
+    sbReq: per((s) => (s.request === null || releasing(s) ? none : model(s.request))),
     used: per((s) => set(s.used.map(model))),
   };
 }

@@ -8,9 +8,11 @@ import { replayBinding, runConformance } from '../../conform/index.ts';
 import type {
   ConformDriver, ConformOptions, ConformResult, ReplayResult,
 } from '../../conform/index.ts';
-import { SANDBOX_BINDING } from './binding.ts';
+import { SANDBOX_BINDING, SANDBOX_WARM_BINDING } from './binding.ts';
 
-export { SANDBOX_BINDING, SANDBOX_SPEC } from './binding.ts';
+export {
+  SANDBOX_BINDING, SANDBOX_SPEC, SANDBOX_WARM_BINDING, SANDBOX_WARM_SPEC,
+} from './binding.ts';
 export { clusterConfigFromCfg, clusterTarget } from './replay.ts';
 export {
   generateTrace, randomPlan, sandboxIds, HORIZON_MS, TRACE_NETWORK,
@@ -25,18 +27,24 @@ export type {
 export { parseSimMessage, SimMessageSchema } from './messages.ts';
 export type { SimMessage } from './messages.ts';
 export {
-  constantsOf, REPLAY_CONFIG_PATH, SIM_KEY, SPEC_ACTION_NAMES, SPEC_ACTIONS, SPEC_PATH,
-  SPEC_VARIABLES, TRACE_CONSTANTS, traceClusterConfig,
+  constantsOf, modeActions, REPLAY_CONFIG_PATH, REPLAY_WARM_CONFIG_PATH, SIM_KEY,
+  SPEC_ACTION_NAMES, SPEC_ACTIONS, SPEC_PATH, SPEC_VARIABLES, TRACE_CONSTANTS,
+  traceClusterConfig, WARM_TRACE_CONSTANTS, warmTraceClusterConfig,
 } from './spec-binding.ts';
 
-/** Runs TLC on Replay.cfg, covers the graph's edges and replays every path on the cores. */
-export async function replaySandbox(opts: { onPhase?: (p: 'dump' | 'replay') => void } = {}):
-  Promise<ReplayResult> {
-  return replayBinding(SANDBOX_BINDING, opts);
+/**
+ * Runs TLC on Replay.cfg (or ReplayWarm.cfg with `warm`), covers the graph's edges and replays
+ * every path on the cores.
+ */
+export async function replaySandbox(opts: { onPhase?: (p: 'dump' | 'replay') => void;
+  warm?: boolean } = {}): Promise<ReplayResult> {
+  return replayBinding(opts.warm === true ? SANDBOX_WARM_BINDING : SANDBOX_BINDING, opts);
 }
 
+/** One result per mode: single-use (Replay.cfg), then warm (ReplayWarm.cfg). */
 async function run(opts: ConformOptions): Promise<ConformResult[]> {
-  return [await runConformance(SANDBOX_BINDING, opts)];
+  return [await runConformance(SANDBOX_BINDING, opts),
+    await runConformance(SANDBOX_WARM_BINDING, opts)];
 }
 
 /**

@@ -7,21 +7,23 @@
  *  - Probe / Provision / Sticky happen at the worker manager (the atomic acquire); until the
  *    frontend reads the answer, the view applies the answer to the request (`onAcquireAnswer`);
  *  - Start / Complete / Fail / Timeout happen at the frontend; until the worker manager handles
- *    the Run or the Release, the view applies them to the sandbox (`start`, `steps.release`).
+ *    the Run, the view applies it to the sandbox (`start`).
  * Catching up changes nothing in the view, so those steps are no spec steps.
  *
- * Limit (a gap between the spec and a distributed implementation, see the report): the spec's
- * Complete/Fail/Timeout free the sandbox in the frontend's step. In single-use mode (every
- * config in spec/sandbox-reuse) the freed sandbox is Resetting, unusable in spec and code
- * alike until the worker manager has it, so traces conform. With SingleUse = FALSE the spec's
- * sandbox is Idle at once while the worker manager still holds it until the Release arrives: a
- * Probe in that window misses in the code where the spec must reserve, and TLC rejects it.
+ * The Release message: in single-use mode the spec's Complete/Fail/Timeout leave the sandbox
+ * Resetting, unusable in spec and code alike until the worker manager has it, so the view
+ * applies the frontend's unhandled Releases (`steps.release`) and the worker's handling of one
+ * is no spec step. In warm mode the spec's sandbox is Releasing until its worker manager
+ * handles the Release (the spec's `Release(s)`, a step at the worker manager): the view lists
+ * unhandled Releases in the cluster's `releasing` instead of applying them.
  */
 import * as fe from '../frontend.ts';
 import type { RequestState } from '../frontend.ts';
 import * as wm from '../worker-manager.ts';
 import type { WorkerState } from '../worker-manager.ts';
-import type { Cluster, ClusterConfig, Steps } from '../cluster.ts';
+import type {
+  Cluster, ClusterConfig, PendingRelease as ReleaseInFlight, Steps,
+} from '../cluster.ts';
 import type { FailureStoreState } from '../failure-store.ts';
 import type { LimiterState } from '../limiter.ts';
 import type { RevocationList, ScopedCredential } from '../credential.ts';
@@ -145,9 +147,12 @@ export function startIfNeeded(w: WorkerState, sandbox: string, request: string):
   return unwrap(wm.start(w, sandbox, request));
 }
 
-/** The worker's state with the frontend's Runs and Releases not yet handled applied. */
-function workerView(id: string, d: WorkerDurable, front: FrontendDurable, steps: Steps):
-  WorkerState {
+/**
+ * The worker's state with the frontend's Runs not yet handled applied, and its Releases not yet
+ * handled applied (single-use) or collected into `releasing` (warm mode).
+ */
+function workerView(id: string, d: WorkerDurable, front: FrontendDurable, steps: Steps,
+  releasing: Record<string, ReleaseInFlight>): WorkerState {
   let w = d.state;
   const heldBy = (s: string, r: string, attempt: string): boolean => {
     const sb = wm.sandboxOf(w, s);
@@ -163,7 +168,8 @@ function workerView(id: string, d: WorkerDurable, front: FrontendDurable, steps:
   for (const p of front.releases) {
     if (fe.workerOfSandbox(p.sandbox) !== id || !heldBy(p.sandbox, p.request, p.attempt)) continue;
     w = startIfNeeded(w, p.sandbox, p.request);
-    w = unwrap(steps.release(w, p.sandbox, p.request, p.outcome));
+    if (w.config.singleUse) w = unwrap(steps.release(w, p.sandbox, p.request, p.outcome));
+    else releasing[p.sandbox] = { request: p.request, outcome: p.outcome };
   }
   return w;
 }
@@ -178,12 +184,13 @@ export function clusterViewOf(config: ClusterConfig, steps: Steps, world: World)
     requests[id] = requestView(r, front.waits[id] ?? null, world);
   }
   const workers: Record<string, WorkerState> = {};
+  const releasing: Record<string, ReleaseInFlight> = {};
   for (const id of config.workers) {
-    workers[id] = workerView(id, workerDurableOf(world, id), front, steps);
+    workers[id] = workerView(id, workerDurableOf(world, id), front, steps, releasing);
   }
   return {
     config, steps, workers, requests, limiter: front.limiter, store: front.store,
     minted: front.minted, revoked: front.revoked, clockMs: world.nowMs,
-    completions: front.completions,
+    completions: front.completions, releasing,
   };
 }

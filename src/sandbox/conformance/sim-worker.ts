@@ -112,6 +112,7 @@ function onRelease(run: SandboxRun, c: WkCall, m: Extract<Msg, { type: 'Release'
     const out = run.steps.release(started, s, m.request, m.outcome);
     if (!out.ok) throw new Error(`assertion: release: ${out.error.message}`);
     c.d.state = out.step.state;
+    if (!c.d.state.config.singleUse) setAction(run, 'Release'); // Releasing -> Idle in the view
     const { [s]: _r, ...reservedFor } = c.d.reservedFor;
     const { [s]: _x, ...running } = c.d.running;
     c.d.reservedFor = reservedFor;

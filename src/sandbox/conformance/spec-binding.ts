@@ -6,6 +6,11 @@
  * The trace constants are wider than Replay.cfg's (a trace is one behaviour, so TLC explores
  * only the trace): 2 worker managers with 2 slots, 3 requests, 2 versions, 2 tenants; they must
  * admit every run `traces.ts` generates, which uses `traceClusterConfig()` (the same values).
+ *
+ * Two modes, two bindings: single-use (SingleUse = TRUE, Replay.cfg) and warm (SingleUse =
+ * FALSE, ReplayWarm.cfg). Release is enabled only in warm mode and Reset only in single-use
+ * mode (nothing else enters Releasing / Resetting), so each mode's action set leaves the other
+ * out: coverage is judged on the actions the mode can take.
  */
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../index.ts';
@@ -14,6 +19,8 @@ export const SPEC_PATH =
   fileURLToPath(new URL('../../../spec/sandbox-reuse/SandboxReuse.tla', import.meta.url));
 export const REPLAY_CONFIG_PATH =
   fileURLToPath(new URL('../../../spec/sandbox-reuse/Replay.cfg', import.meta.url));
+export const REPLAY_WARM_CONFIG_PATH =
+  fileURLToPath(new URL('../../../spec/sandbox-reuse/ReplayWarm.cfg', import.meta.url));
 
 /** The spec's variables, in the order of its VARIABLES declaration. */
 export const SPEC_VARIABLES = [
@@ -34,6 +41,7 @@ export const SPEC_ACTIONS = {
   Fail: '\\E r \\in Requests : Fail(r)',
   Timeout: '\\E r \\in Requests : Timeout(r)',
   Redrive: '\\E r \\in Requests : Redrive(r)',
+  Release: '\\E s \\in Slots : Release(s)',
   Reset: '\\E s \\in Slots : Reset(s)',
   Reclaim: '\\E s \\in Slots : Reclaim(s)',
   AdjustLimit: '\\E t \\in Tenants, n \\in LimitFloor..LimitMax : AdjustLimit(t, n)',
@@ -41,6 +49,12 @@ export const SPEC_ACTIONS = {
 
 export type SpecActionName = keyof typeof SPEC_ACTIONS;
 export const SPEC_ACTION_NAMES = Object.keys(SPEC_ACTIONS) as SpecActionName[];
+
+/** The actions of Next a mode can take (Release: warm only; Reset: single-use only). */
+export function modeActions(singleUse: boolean): Partial<Record<SpecActionName, string>> {
+  const { Release, Reset, ...rest } = SPEC_ACTIONS;
+  return singleUse ? { ...rest, Reset } : { ...rest, Release };
+}
 
 /** A fixed MAC key for simulated runs (the simulator is no place for secrets). */
 export const SIM_KEY = new Uint8Array(32).map((_, i) => (i * 13 + 5) & 0xff);
@@ -78,3 +92,9 @@ export function constantsOf(c: ClusterConfig): string {
 }
 
 export const TRACE_CONSTANTS = constantsOf(traceClusterConfig());
+
+/** The warm-mode trace cluster: `traceClusterConfig()` with SingleUse = FALSE. */
+export function warmTraceClusterConfig(): ClusterConfig {
+  return { ...traceClusterConfig(), singleUse: false };
+}
+export const WARM_TRACE_CONSTANTS = constantsOf(warmTraceClusterConfig());
