@@ -44,6 +44,8 @@ export interface ProposerState {
    */
   readonly clientSlots: Readonly<Record<number, Entry>>;
   readonly deadlineMs: number | null;
+  /** A slot was chosen since the deadline was last set: a busy leader is not stuck. */
+  readonly progressed: boolean;
 }
 
 export type ProposerEffect =
@@ -67,7 +69,7 @@ export function initProposer(config: ProposerConfig): ProposerState {
   }
   return {
     config, phase: 'idle', ballot: null, highestRound: -1, fromSlot: 1, promises: {}, sent: {},
-    accepts: {}, chosen: {}, queue: [], clientSlots: {}, deadlineMs: null,
+    accepts: {}, chosen: {}, queue: [], clientSlots: {}, deadlineMs: null, progressed: false,
   };
 }
 
@@ -85,7 +87,7 @@ export function startPhase1(
   const next: ProposerState = {
     ...st, phase: 'preparing', ballot, highestRound: Math.max(st.highestRound, round), fromSlot,
     promises: {}, sent: {}, accepts: {}, deadlineMs, queue: [...requeue, ...st.queue],
-    clientSlots: {},
+    clientSlots: {}, progressed: false,
   };
   const msg: Message = { type: 'Prepare', ballot, fromSlot };
   return {
@@ -190,7 +192,7 @@ export function onAccepted(st: ProposerState, msg: AcceptedMsg): ProposerStep {
   const clientSlots = { ...st.clientSlots };
   delete clientSlots[msg.slot];
   return {
-    state: { ...st, accepts, chosen, clientSlots },
+    state: { ...st, accepts, chosen, clientSlots, progressed: true },
     effects: [{ type: 'chosen', slot: msg.slot, value: msg.value }],
   };
 }
@@ -246,19 +248,23 @@ export function pump(st: ProposerState): ProposerStep {
 
 /**
  * Driver time: start when idle with queued entries; retry with a higher ballot after a
- * preemption or a timed-out phase.
+ * preemption or a timed-out phase. A leader with slots outstanding is stuck only when no slot
+ * was chosen during the whole window: under steady load it keeps its ballot.
  */
 export function tick(st: ProposerState, nowMs: number): ProposerStep {
   const waiting = Object.keys(st.sent).some((s) => st.chosen[Number(s)] === undefined);
   const timedOut = st.deadlineMs !== null && nowMs >= st.deadlineMs;
-  const stuck = st.phase === 'preparing' || (st.phase === 'leading' && waiting);
+  const stuck = st.phase === 'preparing' || (st.phase === 'leading' && waiting && !st.progressed);
   const idleWithWork = st.phase === 'idle' && st.queue.length > 0;
   if (st.phase === 'preempted' || idleWithWork || (timedOut && stuck)) {
     return startPhase1(st, { nowMs });
   }
   if (st.phase === 'leading' && timedOut) {
     const deadlineMs = nowMs + st.config.retryTimeoutMs;
-    return { state: { ...st, deadlineMs }, effects: [{ type: 'timer', atMs: deadlineMs }] };
+    return {
+      state: { ...st, deadlineMs, progressed: false },
+      effects: [{ type: 'timer', atMs: deadlineMs }],
+    };
   }
   return { state: st, effects: [] };
 }

@@ -107,6 +107,26 @@ describe('proposer', () => {
     expect(proposer.tick(s0, 99).effects).toHaveLength(0);
     expect(proposer.tick(s0, 100).state.ballot).toEqual(b(1, 'p'));
   });
+  it('a leader under steady load keeps its ballot; one with no slot chosen in a window retries',
+    () => {
+      let st = proposer.startPhase1(proposer.initProposer(pcfg('p')), { nowMs: 0 }).state;
+      st = proposer.onPromise(st, promise('a1', st.ballot!, []));
+      st = proposer.onPromise(st, promise('a2', st.ballot!, []));
+      st = proposer.submit(st, 'x1').state;
+      st = proposer.submit(st, 'x2').state;
+      const bal = st.ballot!;
+      const acc = (from: string, slot: number, value: string) => ({
+        type: 'Accepted' as const, from, ballot: bal, slot, value });
+      st = proposer.onAccepted(st, acc('a1', 1, 'x1')).state;
+      st = proposer.onAccepted(st, acc('a2', 1, 'x1')).state;        // slot 1 chosen, 2 pending
+      const busy = proposer.tick(st, st.deadlineMs!);
+      expect(busy.state.phase).toBe('leading');
+      expect(busy.state.ballot).toEqual(bal);
+      // A whole window without a chosen slot: the leader is stuck and prepares anew.
+      const stuck = proposer.tick(busy.state, busy.state.deadlineMs!);
+      expect(stuck.state.phase).toBe('preparing');
+      expect(compareBallots(stuck.state.ballot!, bal)).toBeGreaterThan(0);
+    });
   it('reports a slot chosen once a quorum accepted at its ballot', () => {
     let st = proposer.startPhase1(proposer.initProposer(pcfg('p')), { nowMs: 0 }).state;
     const bal = st.ballot!;
