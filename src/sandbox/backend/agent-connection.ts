@@ -12,7 +12,7 @@ import { assert, err, ok, type Result } from '../../runtime/node/index.ts';
 import { agentAnswerSchema, type AgentAnswer, type AgentRequest } from './agent-protocol.ts';
 import type { BackendError, ExecResult } from './types.ts';
 
-const AGENT_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
+export const AGENT_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
 
 type Waiter = {
   resolve: (result: Result<ExecResult, BackendError>) => void;
@@ -25,6 +25,9 @@ export type AgentStartOptions = {
   bootTimeoutMs: number;
   /** Run the agent (and so its commands) as this user and group id; null: as the host. */
   uid: number | null;
+  /** The agent script to run (default: the one beside this module). A sandbox running as its
+   *  own uid needs a copy it can read: the checkout may sit under a directory it cannot enter. */
+  agentPath?: string;
 };
 
 export class AgentConnection {
@@ -53,7 +56,7 @@ export class AgentConnection {
   static async start(options: AgentStartOptions): Promise<Result<AgentConnection, BackendError>> {
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [AGENT_PATH], {
+      child = spawn(process.execPath, [options.agentPath ?? AGENT_PATH], {
         cwd: options.dir, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'],
         ...(options.uid === null ? {} : { uid: options.uid, gid: options.uid }),
       });

@@ -16,7 +16,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeError, err, ok, type Result } from '../../runtime/node/index.ts';
-import { AgentConnection } from './agent-connection.ts';
+import { createRequire } from 'node:module';
+import { AGENT_PATH, AgentConnection } from './agent-connection.ts';
 import {
   bootSpecSchema,
   execRequestSchema,
@@ -98,6 +99,13 @@ export class ProcessBackend implements SandboxBackend {
       if (settings.uidBase !== null) {
         await fs.chmod(rootDir, 0o711);
         await fs.chmod(path.join(rootDir, 'sandboxes'), 0o711);
+        // The agent script and the one package it imports (zod) must be readable by every
+        // sandbox uid, wherever the checkout is (it may sit under a directory they cannot enter).
+        await fs.copyFile(AGENT_PATH, path.join(rootDir, 'agent.mjs'));
+        await fs.chmod(path.join(rootDir, 'agent.mjs'), 0o644);
+        const zodDir = path.dirname(createRequire(import.meta.url).resolve('zod/package.json'));
+        await fs.cp(zodDir, path.join(rootDir, 'node_modules', 'zod'), { recursive: true });
+        await fs.chmod(path.join(rootDir, 'node_modules'), 0o755);
       }
       return ok(new ProcessBackend(rootDir, options.rootDir === undefined, settings));
     } catch (thrown) {
@@ -237,7 +245,9 @@ export class ProcessBackend implements SandboxBackend {
   private spawnAgent(spec: BootSpec, dir: string, uid: number | null):
     Promise<BackendResult<AgentConnection>> {
     const env = { PATH: this.options.path, HOME: dir, TMPDIR: dir, ...spec.env };
-    return AgentConnection.start({ dir, env, bootTimeoutMs: this.options.bootTimeoutMs, uid });
+    const agentPath = uid === null ? AGENT_PATH : path.join(this.rootDir, 'agent.mjs');
+    return AgentConnection.start({ dir, env, bootTimeoutMs: this.options.bootTimeoutMs, uid,
+      agentPath });
   }
 
   private async stopAgent(sandbox: Sandbox): Promise<void> {
