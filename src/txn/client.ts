@@ -1,27 +1,48 @@
 /**
  * The client core behind `transact(ops, { deadlineMs })`: hands a transaction to a proposer
- * and resolves it exactly once, with the outcome the proposer tells or, at the deadline, as
- * not committed (`decided: false`: the transaction may still be finished by recovery, with
- * the outcome the groups' votes fix; a client told `committed` always has it). Sans-IO: time
- * comes in as `nowMs`.
+ * and resolves it exactly once. A client is never told `aborted` for a transaction that can
+ * still commit:
+ *  - the proposer tells `committed` (Commit chosen in every group) or `aborted` (the chosen
+ *    votes fix Abort: one group's vote is Aborted, or Abort is chosen);
+ *  - at `deadlineMs - abortMarginMs` the client asks its proposer to give up (`give-up`: the
+ *    proposer proposes AbortVote where no vote is chosen), so that an outcome gets fixed
+ *    before the deadline and is told promptly;
+ *  - if the deadline passes with nothing told, it resolves `in-doubt` (`decided: false`): the
+ *    transaction's outcome is not known to the client; recovery finishes it with the outcome
+ *    the groups' chosen votes fix (a group may have been unreachable, or the proposer died).
+ * Sans-IO: time comes in as `nowMs`.
  */
 import type { TxnSpec } from './entries.ts';
 import type { Outcome } from './messages.ts';
 
+/** What a client resolves with: the told outcome, or `in-doubt` at the deadline. */
+export type ClientOutcome = Outcome | 'in-doubt';
+
 export interface TransactResult {
   readonly txnId: string;
-  readonly outcome: Outcome;
-  /** false when the deadline passed before the proposer told the outcome. */
+  readonly outcome: ClientOutcome;
+  /** false (with outcome `in-doubt`) when the deadline passed before an outcome was told. */
   readonly decided: boolean;
 }
 export type ClientEffect =
   | { type: 'begin'; txn: TxnSpec }
   | { type: 'resolve'; result: TransactResult }
-  /** The client gave up: the driver asks the proposer to recover (AbortVote missing votes). */
+  /** The client gives up: the driver asks the proposer to recover (AbortVote missing votes). */
   | { type: 'give-up'; txnId: string };
 
+export interface PendingTxn {
+  readonly deadlineMs: number;
+  /** When the client asks the proposer to give up: max(submit time, deadline - margin). */
+  readonly giveUpAtMs: number;
+  readonly gaveUp: boolean;
+}
+export interface ClientConfig {
+  /** How long before the deadline the client asks its proposer to give up. */
+  readonly abortMarginMs: number;
+}
 export interface ClientState {
-  readonly pending: Readonly<Record<string, { readonly deadlineMs: number }>>;
+  readonly config: ClientConfig;
+  readonly pending: Readonly<Record<string, PendingTxn>>;
 }
 export interface ClientStep {
   readonly state: ClientState;
@@ -32,8 +53,14 @@ export interface ClientError {
   readonly message: string;
 }
 
-export function initClient(): ClientState {
-  return { pending: {} };
+export const DEFAULT_ABORT_MARGIN_MS = 20;
+
+export function initClient(config: Partial<ClientConfig> = {}): ClientState {
+  const abortMarginMs = config.abortMarginMs ?? DEFAULT_ABORT_MARGIN_MS;
+  if (!Number.isSafeInteger(abortMarginMs) || abortMarginMs < 0) {
+    throw new Error('assertion: abortMarginMs');
+  }
+  return { config: { abortMarginMs }, pending: {} };
 }
 
 export function submit(
@@ -46,7 +73,9 @@ export function submit(
   if (s.pending[txn.id] !== undefined) {
     return { ok: false, error: { code: 'duplicate-txn', message: `txn ${txn.id} is pending` } };
   }
-  const state = { pending: { ...s.pending, [txn.id]: { deadlineMs } } };
+  const giveUpAtMs = Math.max(nowMs, deadlineMs - s.config.abortMarginMs);
+  const entry: PendingTxn = { deadlineMs, giveUpAtMs, gaveUp: false };
+  const state = { ...s, pending: { ...s.pending, [txn.id]: entry } };
   return { ok: true, step: { state, effects: [{ type: 'begin', txn }] } };
 }
 
@@ -55,18 +84,24 @@ export function told(s: ClientState, txnId: string, outcome: Outcome): ClientSte
   if (s.pending[txnId] === undefined) return { state: s, effects: [] };
   const { [txnId]: _done, ...pending } = s.pending;
   const result = { txnId, outcome, decided: true };
-  return { state: { pending }, effects: [{ type: 'resolve', result }] };
+  return { state: { ...s, pending }, effects: [{ type: 'resolve', result }] };
 }
 
-/** Resolves every pending transaction whose deadline has come. */
+/** Gives up on pending transactions whose give-up time has come; resolves `in-doubt` those
+ * whose deadline has come and that were given up on at an earlier tick (so the proposer had
+ * a chance to fix and tell an outcome first). */
 export function tick(s: ClientState, nowMs: number): ClientStep {
   const effects: ClientEffect[] = [];
-  const pending = { ...s.pending };
+  const pending: Record<string, PendingTxn> = { ...s.pending };
   for (const [txnId, p] of Object.entries(s.pending).sort(([a], [b]) => a.localeCompare(b))) {
-    if (nowMs < p.deadlineMs) continue;
-    delete pending[txnId];
-    effects.push({ type: 'give-up', txnId });
-    effects.push({ type: 'resolve', result: { txnId, outcome: 'aborted', decided: false } });
+    if (!p.gaveUp) {
+      if (nowMs < p.giveUpAtMs) continue;
+      pending[txnId] = { ...p, gaveUp: true };
+      effects.push({ type: 'give-up', txnId });
+    } else if (nowMs >= p.deadlineMs) {
+      delete pending[txnId];
+      effects.push({ type: 'resolve', result: { txnId, outcome: 'in-doubt', decided: false } });
+    }
   }
-  return { state: { pending }, effects };
+  return { state: { ...s, pending }, effects };
 }

@@ -45,6 +45,9 @@ export interface Cluster {
   readonly alive: Readonly<Record<string, boolean>>;
   readonly owner: Readonly<Record<string, string | null>>;
   readonly told: Readonly<Record<string, Told>>;
+  /** The network's Prepare proposals (key `txn|group` -> sender): a sent proposal may be
+   * chosen later, after its sender crashed or gave up (the spec's Prepare has no alive[p]). */
+  readonly sent: Readonly<Record<string, string>>;
   /** Outcome effects the owners emitted, not yet delivered to the clients. */
   readonly outbox: Readonly<Record<string, Outcome>>;
   /** Logical time: the number of actions taken (the driver's clock). */
@@ -106,6 +109,7 @@ export function initCluster(config: ClusterConfig, steps: ClusterSteps = default
     alive: byId(config.proposers, () => true),
     owner: byId(txnIds, () => null),
     told: byId(txnIds, () => 'none' as Told),
+    sent: {},
     outbox: {},
     nowMs: 0,
   };
@@ -117,9 +121,31 @@ export function known(c: Cluster, t: string): boolean {
     g.log.some((e) => e.type === 'Prepare' && e.txn.id === t));
 }
 
-function wants(ps: ProposerState, t: string, g: string, type: Entry['type']): boolean {
-  const v = ps.txns[t];
-  return v !== undefined && wanted(v).some((w) => w.group === g && w.entry.type === type);
+const sentKey = (t: string, g: string): string => `${t}|${g}`;
+
+/** Prepare(p, t, g): g chooses the Prepare(t) p sent it, while g has no vote for t (p alive
+ * or not, given up or not: the proposal is in the network). */
+function prepareActions(c: Cluster): ClusterAction[] {
+  const out: ClusterAction[] = [];
+  for (const t of c.config.txns) {
+    for (const g of groupsOf(t)) {
+      const p = c.sent[sentKey(t.id, g)];
+      if (p === undefined || get(c.groups, g).replica.votes[t.id] !== undefined) continue;
+      const params = { p, t: t.id, g };
+      out.push({ action: 'Prepare', params, label: `Prepare(${p}, ${t.id}, ${g})` });
+    }
+  }
+  return out;
+}
+
+/** Records the Prepare proposals among `effects`, sent by p. */
+function recordSent(c: Cluster, p: string, effects: readonly ProposerEffect[]): Cluster {
+  const sent = { ...c.sent };
+  for (const e of effects) {
+    if (e.type !== 'propose' || e.entry.type !== 'Prepare') continue;
+    sent[sentKey(e.entry.txn.id, e.group)] = p;
+  }
+  return { ...c, sent };
 }
 
 function pgActions(c: Cluster, p: string, t: string): ClusterAction[] {
@@ -128,9 +154,6 @@ function pgActions(c: Cluster, p: string, t: string): ClusterAction[] {
   const v = ps.txns[t];
   for (const g of groupsOf(txnSpec(c, t))) {
     const params = { p, t, g };
-    if (wants(ps, t, g, 'Prepare')) {
-      out.push({ action: 'Prepare', params, label: `Prepare(${p}, ${t}, ${g})` });
-    }
     if (v !== undefined && known(c, t) && v.votes[g] === undefined) {
       out.push({ action: 'AbortVote', params, label: `AbortVote(${p}, ${t}, ${g})` });
     }
@@ -143,7 +166,7 @@ function pgActions(c: Cluster, p: string, t: string): ClusterAction[] {
 
 /** The actions the spec enables in c, evaluated on the cores' own state. */
 export function enabledActions(c: Cluster): ClusterAction[] {
-  const out: ClusterAction[] = [];
+  const out: ClusterAction[] = prepareActions(c);
   const alive = c.config.proposers.filter((p) => c.alive[p]);
   for (const p of alive) {
     for (const t of c.config.txns.map((x) => x.id)) {
@@ -172,13 +195,15 @@ function choose(c: Cluster, g: string, e: Entry): Cluster {
   const { state: replica, result } = apply(gs.replica, e, c.steps.participant);
   const proposers = { ...c.proposers };
   const outbox = { ...c.outbox };
+  let next: Cluster = c;
   for (const p of c.config.proposers.filter((q) => c.alive[q])) {
     const r = applied(get(proposers, p), g, e, result, c.nowMs);
     proposers[p] = r.state;
     collectOutcomes(outbox, r.effects);
+    next = recordSent(next, p, r.effects);
   }
   const groups = { ...c.groups, [g]: { log: [...gs.log, e], replica } };
-  return { ...c, groups, proposers, outbox };
+  return { ...next, groups, proposers, outbox };
 }
 
 function proposeAndChoose(
@@ -203,10 +228,14 @@ export function applyAction(c0: Cluster, a: ClusterAction): Cluster {
     case 'Begin': {
       const { p, t } = a.params;
       const r = begin(get(c.proposers, p), txnSpec(c, t), c.nowMs);
-      return { ...withProposer(c, p, r.state), owner: { ...c.owner, [t]: p } };
+      const next = recordSent(withProposer(c, p, r.state), p, r.effects);
+      return { ...next, owner: { ...c.owner, [t]: p } };
     }
-    case 'Prepare':
-      return proposeAndChoose(c, a.params.p, a.params.t, a.params.g, 'Prepare');
+    case 'Prepare': {
+      const { p, t, g } = a.params;
+      if (c.sent[sentKey(t, g)] !== p) throw new Error(`assertion: ${p} sent no Prepare(${t})`);
+      return choose(c, g, { type: 'Prepare', txn: txnSpec(c, t) });
+    }
     case 'AbortVote':
     case 'Decide': {
       const { p, t, g } = a.params;

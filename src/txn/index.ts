@@ -15,7 +15,9 @@ export type {
 export * as recovery from './recovery.ts';
 export { proposerStep } from './step.ts';
 export * as client from './client.ts';
-export type { ClientEffect, ClientError, ClientState, TransactResult } from './client.ts';
+export type {
+  ClientConfig, ClientEffect, ClientError, ClientOutcome, ClientState, PendingTxn, TransactResult,
+} from './client.ts';
 export { MemoryTxnSystem } from './memory-groups.ts';
 export type { MemoryOptions, TransactError } from './memory-groups.ts';
 export {

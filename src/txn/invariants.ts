@@ -90,6 +90,11 @@ function durableCommit(c: Cluster): boolean {
     groupsOf(t).every((g) => commitSlot(c, g, t.id) >= 0 && dec(c, g, t.id) === 'commit'));
 }
 
+function abortedNeverCommits(c: Cluster): boolean {
+  return c.config.txns.every((t) => c.told[t.id] !== 'aborted' ||
+    groupsOf(t).every((g) => dec(c, g, t.id) !== 'commit'));
+}
+
 function conservation(c: Cluster): boolean {
   let sum = 0;
   let initial = 0;
@@ -111,6 +116,7 @@ export const invariants = {
   Agreement: agreement,
   Serializable: serializable,
   DurableCommit: durableCommit,
+  AbortedNeverCommits: abortedNeverCommits,
   Conservation: conservation,
 } as const satisfies Record<string, (c: Cluster) => boolean>;
 export type InvariantName = keyof typeof invariants;

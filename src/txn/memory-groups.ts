@@ -19,6 +19,8 @@ export interface MemoryOptions {
   readonly proposers?: readonly string[];
   readonly retryMs?: number;
   readonly recoverAfterMs?: number;
+  /** The client asks its proposer to give up this long before a transaction's deadline. */
+  readonly abortMarginMs?: number;
   /** Fault hook: return true to lose this proposal (it is not chosen). */
   readonly drop?: (group: string, entry: Entry) => boolean;
 }
@@ -32,12 +34,14 @@ export class MemoryTxnSystem {
   readonly groups: Record<string, { log: Entry[]; replica: ParticipantState }> = {};
   readonly proposers: Record<string, ProposerState> = {};
   readonly alive: Record<string, boolean> = {};
-  private client: ClientState = initClient();
+  private client: ClientState;
   private readonly results = new Map<string, TransactResult>();
   private readonly owner = new Map<string, string>();
   private nextId = 1;
 
   constructor(private readonly options: MemoryOptions) {
+    this.client = initClient(options.abortMarginMs === undefined ? {}
+      : { abortMarginMs: options.abortMarginMs });
     for (const [key, a] of Object.entries(options.accounts)) {
       const g = this.groups[a.group] ??= { log: [], replica: initParticipant(a.group, {}) };
       g.replica = { ...g.replica, balances: { ...g.replica.balances, [key]: a.initial } };
@@ -50,7 +54,8 @@ export class MemoryTxnSystem {
     }
   }
 
-  /** Runs one transaction to its outcome or its deadline (on the logical clock). */
+  /** Runs one transaction to its outcome or its deadline (on the logical clock): resolves
+   * `committed` / `aborted` as told, or `in-doubt` (decided: false) at the deadline. */
   async transact(
     ops: readonly Omit<Op, 'group'>[], opts: { deadlineMs: number; proposer?: string; id?: string },
   ): Promise<{ ok: true; result: TransactResult } | { ok: false; error: TransactError }> {

@@ -100,13 +100,16 @@ export function flush(s: ProposerState, v: TxnView, nowMs: number, force: boolea
   return { state: { ...s, txns: { ...s.txns, [v.spec.id]: view } }, effects };
 }
 
-/** The owner's answer to its client, once the decision is chosen (Commit everywhere, or one
- * Abort). */
+/** The owner's answer to its client, once the outcome is fixed: Commit chosen everywhere, or
+ * one Abort chosen, or one group's chosen vote Aborted (the votes then fix Abort: told at
+ * once, without waiting for the other groups' votes). */
 function tellable(v: TxnView): 'committed' | 'aborted' | null {
   if (!v.isOwner || v.told) return null;
   const groups = groupsOf(v.spec);
   if (groups.every((g) => v.decisions[g] === 'commit')) return 'committed';
-  if (groups.some((g) => v.decisions[g] === 'abort')) return 'aborted';
+  if (groups.some((g) => v.decisions[g] === 'abort' || v.votes[g] === 'aborted')) {
+    return 'aborted';
+  }
   return null;
 }
 

@@ -102,14 +102,17 @@ describe('proposer', () => {
 });
 
 describe('client core', () => {
-  it('resolves once: told outcome, or not-decided at the deadline', () => {
-    const sub = client.submit(client.initClient(), T1, 100, 0);
+  it('resolves once: told outcome, or in-doubt at the deadline after giving up', () => {
+    const sub = client.submit(client.initClient({ abortMarginMs: 10 }), T1, 100, 0);
     expect(sub.ok).toBe(true);
     if (!sub.ok) return;
-    expect(client.tick(sub.step.state, 99).effects).toEqual([]);
-    const late = client.tick(sub.step.state, 100);
+    expect(client.tick(sub.step.state, 89).effects).toEqual([]);
+    const up = client.tick(sub.step.state, 90);
+    expect(up.effects).toEqual([{ type: 'give-up', txnId: 't1' }]);
+    expect(client.tick(up.state, 99).effects).toEqual([]);
+    const late = client.tick(up.state, 100);
     expect(late.effects).toContainEqual({ type: 'resolve',
-      result: { txnId: 't1', outcome: 'aborted', decided: false } });
+      result: { txnId: 't1', outcome: 'in-doubt', decided: false } });
     expect(client.told(late.state, 't1', 'committed').effects).toEqual([]);
     const bad = client.submit(client.initClient(), T1, 0, 0);
     expect(!bad.ok && bad.error.code).toBe('deadline-passed');
@@ -139,7 +142,8 @@ describe('memory driver: transact', () => {
     expect(sys.groups['g3']!.log.map((e) => e.type)).toEqual(['AbortVote', 'Abort']);
     expect(sys.balance('a1') + sys.balance('a2') + sys.balance('a3')).toBe(30);
     for (let i = 0; i < 50; i += 1) sys.advance(10);
-    expect(sys.result('x')).toEqual({ txnId: 'x', outcome: 'aborted', decided: false });
+    // The owner died: nobody tells the client, which resolves in-doubt at its deadline.
+    expect(sys.result('x')).toEqual({ txnId: 'x', outcome: 'in-doubt', decided: false });
   });
   it('a recovering proposer commits what the dead one could have committed', () => {
     let lost = true;

@@ -174,13 +174,17 @@ Begin(p, t) ==
 (***************************************************************************)
 
 Prepare(p, t, g) ==
-  /\ alive[p] /\ owner[t] = p /\ g \in GroupsOf(t)
+  /\ owner[t] = p /\ g \in GroupsOf(t)
   /\ rep[g].vote[t] = "none"
   /\ Choose(g, E("Prepare", t))
   /\ UNCHANGED <<owner, alive, told>>
 (***************************************************************************)
-(* t's proposer gets Prepare(t) chosen in group g, which has no vote yet  *)
-(* (a proposer stops proposing once it learns the group's vote).          *)
+(* Group g chooses the Prepare(t) that t's proposer p sent it (p sends     *)
+(* Prepare(t) to every group of t when the client gives it t, and again on *)
+(* retries; it stops once it learns the group's vote).  No alive[p] and no *)
+(* "p has not given up": a proposal sent before p crashed, or before p     *)
+(* gave up and proposed AbortVote(t), may still reach the group and be     *)
+(* chosen later on a real network.                                         *)
 (***************************************************************************)
 
 AbortVote(p, t, g) ==
@@ -209,12 +213,14 @@ Tell(p, t) ==
   /\ alive[p] /\ owner[t] = p /\ told[t] = "none"
   /\ \/ /\ \A g \in GroupsOf(t) : InLog(g, "Commit", t)
         /\ told' = [told EXCEPT ![t] = "committed"]
-     \/ /\ \E g \in GroupsOf(t) : InLog(g, "Abort", t)
+     \/ /\ \E g \in GroupsOf(t) : InLog(g, "Abort", t) \/ rep[g].vote[t] = "aborted"
         /\ told' = [told EXCEPT ![t] = "aborted"]
   /\ UNCHANGED <<log, rep, owner, alive>>
 (***************************************************************************)
 (* t's proposer answers the client: committed once Commit(t) is chosen in  *)
-(* every group of t, aborted once Abort(t) is chosen in one.               *)
+(* every group of t, aborted once Abort(t) is chosen in one or one group's *)
+(* chosen vote is Aborted (the votes then fix Abort: the client learns it  *)
+(* without waiting for every other group's vote).                          *)
 (***************************************************************************)
 
 Crash(p) ==
@@ -299,6 +305,12 @@ DurableCommit ==
 (* any group loses nothing of it (GroupPaxos's Consensus refinement).      *)
 (***************************************************************************)
 
+AbortedNeverCommits ==
+  \A t \in Txns : told[t] = "aborted" => \A g \in GroupsOf(t) : rep[g].dec[t] # "commit"
+(***************************************************************************)
+(* A client told "aborted" has a transaction no group commits, ever.       *)
+(***************************************************************************)
+
 InFlight ==
   LET pend == {<<t, a>> \in Txns \X Accounts :
                  /\ a \in DOMAIN Ops[t]
@@ -337,7 +349,7 @@ AllDecided == \A t \in Txns : Known(t) ~> Decided(t)
 Symmetry == Permutations(Proposers)
 
 THEOREM Spec => [](TypeOK /\ Atomicity /\ CommitNeedsAllVotes /\ Agreement /\ Serializable
-                        /\ DurableCommit /\ Conservation)
+                        /\ DurableCommit /\ AbortedNeverCommits /\ Conservation)
 THEOREM LiveSpec => AllDecided
 -----------------------------------------------------------------------------
 \* The bank-transfer workload of MCCrossGroupTxn.tla:

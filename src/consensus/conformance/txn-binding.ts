@@ -189,9 +189,10 @@ export function generateTxnTrace(seed: number, steps?: ClusterSteps,
 
 /**
  * src/txn's cluster.ts as a replay target. The spec state does not show who recovers a
- * transaction, and recovering changes what a proposer may do next (an owner that proposed an
- * AbortVote no longer proposes Prepare); graph replay takes the first candidate that reaches
- * the edge's state, so a non-owner's AbortVote / Decide is offered before the owner's.
+ * transaction, and recovering changes what a proposer proposes next (an owner that proposed an
+ * AbortVote proposes no more Prepare, though the Prepares it sent stay in the network); graph
+ * replay takes the first candidate that reaches the edge's state, so a non-owner's AbortVote /
+ * Decide is offered before the owner's.
  */
 export function txnTarget(config: ClusterConfig, steps?: ClusterSteps):
   ReplayTarget<Cluster, ClusterAction> {

@@ -15,8 +15,9 @@
  *  - a group does not choose an entry its replica would ignore (a Prepare or AbortVote for a
  *    transaction it already voted on, a decision it already applied): the spec's logs hold no
  *    such duplicates (its guards `vote = "none"` / `dec = "none"`), real logs would;
- *  - a proposal reaching a group after its sender crashed is not chosen: the spec's actions
- *    need `alive[p]` at the moment of choosing.
+ *  - a proposal reaching a group after its sender crashed IS chosen: the spec's Prepare has no
+ *    alive[p]; AbortVote / Decide from a crashed sender are the same state change as a live
+ *    proposer's (trace validation quantifies over the proposer).
  */
 import * as txn from '../../txn/index.ts';
 import type { Entry, TxnSpec } from '../../txn/index.ts';
@@ -78,7 +79,6 @@ function chooseAction(run: TxnRun, g: string, rep: txn.ParticipantState, e: Entr
   from: string): string | null {
   const j = run.journal;
   const id = txn.entryTxnId(e);
-  if (j.alive[from] !== true) return null;
   switch (e.type) {
     case 'Prepare':
       return j.owner[id] === from && rep.votes[id] === undefined ? 'Prepare' : null;
@@ -178,7 +178,7 @@ export function txnViewOf(run: TxnRun, world: SimWorld<TxnSimDurable, TxnSimVola
   }
   const j = run.journal;
   return { config: cfg, steps: stepsOf(run), groups, proposers: {}, alive: { ...j.alive },
-    owner: { ...j.owner }, told: { ...j.told }, outbox: {}, nowMs: world.nowMs };
+    owner: { ...j.owner }, told: { ...j.told }, sent: {}, outbox: {}, nowMs: world.nowMs };
 }
 
 function crashAction(run: TxnRun, e: SimEvent<TxnSimMsg, TxnSimInput>): string | undefined {

@@ -1,10 +1,11 @@
 /**
  * `transact(...)` over real groups: hands a transaction to a proposer and resolves it exactly
- * once, before its deadline, with `committed` or `aborted` (the txn client core decides when).
- * If the proposer goes away mid-transaction the client asks the next proposer to finish it
- * (Await: recovery, then the decision the groups' votes fix). At the deadline it resolves as
- * `aborted` with `decided: false` (the transaction may still be finished by recovery, and
- * may then commit); `committed` is only ever said once every group chose Commit.
+ * once, before its deadline (the txn client core decides when). If the proposer goes away
+ * mid-transaction the client asks the next proposer to finish it (Await: recovery, then the
+ * decision the groups' votes fix). Shortly before the deadline it asks the proposer to give up
+ * (AbortVote where no vote is chosen): `aborted` is said only once some group's chosen vote is
+ * Aborted, `committed` only once every group chose Commit; if neither is fixed by the deadline
+ * (a group unreachable) it resolves `in-doubt` and recovery finishes the transaction later.
  */
 import { FrameClient, type Result } from '../../runtime/node/index.ts';
 import {
