@@ -111,21 +111,6 @@ describe('parseTlaState', () => {
     });
   });
 
-  it('parses 20k states of 20 variables a second or faster', () => {
-    const vars = Array.from({ length: 20 }, (_, i) =>
-      `/\\ v${i} = ${['42', '"str\\"ing"', '{1, 2, 3}', '<<h1, h2>>',
-        '[a |-> 1, b |-> {<<1, "x">>}]',
-        '(h1 :> 0 @@ h2 :> -1)', 'TRUE'][i % 7]}`).join('\n');
-    const n = 4000;
-    for (let i = 0; i < n; i++) parseTlaState(vars); // warm up the JIT
-    // best of three rounds: the machine is shared, one slow round says little
-    const rounds = [0, 1, 2].map(() => {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) parseTlaState(vars);
-      return n / ((performance.now() - t0) / 1000);
-    });
-    expect(Math.max(...rounds)).toBeGreaterThan(20_000);
-  });
 });
 
 // A local printer in TLC's syntax, for round trips (independent of the code under test).
