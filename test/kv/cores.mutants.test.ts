@@ -173,7 +173,7 @@ describe('client core', () => {
       const done = onReply(st, { clientId: 'c', seq: 1, result: res });
       expect(done.effects).toEqual([{ type: 'cancelTimer', name: 'retry' },
         { type: 'resolved', seq: 1, command: get('k'), result: res }]);
-      expect(done.state.pending).toBeUndefined();
+      expect(done.state).toEqual({ clientId: 'c', seq: 1, pending: undefined });
       expect(onReply(done.state, { clientId: 'c', seq: 1, result: res }).effects).toEqual([]);
       expect(onRetry(cfg, done.state)).toEqual({ state: done.state, effects: [] });
       const again = onRetry(cfg, st);

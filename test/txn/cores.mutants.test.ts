@@ -48,6 +48,10 @@ describe('entries and messages: schema edges', () => {
     const two = TxnSpecSchema.safeParse(txn('t', [op('g', 'k', 1), op('h', 'k', -1)]));
     expect(two.error?.issues.map((i) => i.message).sort())
       .toEqual(['a key appears twice', 'a key is in two groups']);
+    const mixed = TxnSpecSchema.safeParse(txn('t', [op('g', 'j', 0), op('g', 'k', 1),
+      op('h', 'k', -1)]));
+    expect(mixed.error?.issues.map((i) => i.message).sort())
+      .toEqual(['a key appears twice', 'a key is in two groups']);
     expect(TxnSpecSchema.safeParse(txn('t', [op('g', 'k', 1), op('h', 'j', -1)])).success)
       .toBe(true);
   });
@@ -275,6 +279,17 @@ describe('recovery and step', () => {
       expect(v.effects).toEqual([
         { type: 'propose', group: 'g1', entry: { type: 'Abort', txnId: 't1' } },
         { type: 'propose', group: 'g2', entry: { type: 'Abort', txnId: 't1' } }]);
+    });
+  it('stalls count from when the txn was learned; recover re-proposes even a recent proposal',
+    () => {
+      const late = observed(50);
+      expect(recovery.stalled(late, 149)).toEqual([]);
+      expect(recovery.stalled(late, 150)).toEqual(['t1']);
+      let s = proposer.begin(proposer.initProposer(CFG), T1, 0).state;
+      s = proposer.applied(s, 'g1', prep(T1), vote('t1', 'prepared'), 5).state;
+      const c = proposer.applied(s, 'g2', prep(T1), vote('t1', 'prepared'), 5);
+      expect(c.effects).toHaveLength(2);
+      expect(recovery.recover(c.state, 't1', 6).effects).toEqual(c.effects);
     });
   it('never recovers its own or decided txns, nor unknown ones', () => {
     const own = proposer.begin(proposer.initProposer(CFG), T1, 0).state;
