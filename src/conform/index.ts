@@ -123,6 +123,7 @@ export type {
   ConformBinding, GeneratedTrace, ReplayResult, SpecBinding, TraceRunResult,
 } from './kit.ts';
 export { replayPaths, stateKey } from './graph-replay.ts';
+export { replayPathsFromEveryInit } from './multi-init.ts';
 export type {
   GraphReplayOptions, GraphReplayResult, ReplayMismatch, ReplayTarget,
 } from './graph-replay.ts';

@@ -20,7 +20,8 @@ import type {
   ImplTrace, StateGraph, TraceValidationResult, TraceValidationSpec,
 } from '../tla/index.ts';
 import { replayPaths } from './graph-replay.ts';
-import type { ReplayMismatch, ReplayTarget } from './graph-replay.ts';
+import type { GraphReplayResult, ReplayMismatch, ReplayTarget } from './graph-replay.ts';
+import { replayPathsFromEveryInit } from './multi-init.ts';
 import type { ConformOptions, ConformResult } from './index.ts';
 
 /** Edge coverage below this fails a conformance run. */
@@ -57,8 +58,11 @@ export interface ConformBinding<C, A> {
   spec: SpecBinding;
   /** Runs the implementation in the simulator with a plan drawn from `seed` alone. */
   generateTrace(seed: number): GeneratedTrace;
-  /** The implementation as a replay target, configured from the replay cfg's text. */
-  replayTarget(replayCfgText: string): ReplayTarget<C, A>;
+  /**
+   * The implementation as a replay target, configured from the replay cfg's text; one target
+   * per initial state when the spec's Init has several.
+   */
+  replayTarget(replayCfgText: string): ReplayTarget<C, A> | readonly ReplayTarget<C, A>[];
 }
 
 type Rejection = ConformResult['traces']['rejections'][number];
@@ -186,6 +190,11 @@ export function cfgReader(cfg: string): { num(k: string): number; ids(k: string)
   };
 }
 
+function isTargetList<C, A>(t: ReplayTarget<C, A> | readonly ReplayTarget<C, A>[]):
+  t is readonly ReplayTarget<C, A>[] {
+  return Array.isArray(t);
+}
+
 async function dumpGraph(spec: SpecBinding, dir: string): Promise<
   { ok: true; graph: StateGraph; distinctStates: number; seconds: number } |
   { ok: false; error: string }> {
@@ -225,7 +234,14 @@ export async function replayBinding<C, A>(binding: ConformBinding<C, A>,
     opts.onPhase?.('replay');
     const target = binding.replayTarget(await readFile(spec.replayConfigPath, 'utf8'));
     const cover = coverEdges(dumped.graph);
-    const r = replayPaths(target, dumped.graph, cover.paths);
+    let r: GraphReplayResult;
+    if (isTargetList(target)) {
+      const multi = replayPathsFromEveryInit(target, dumped.graph, cover.paths);
+      if (!multi.ok) return emptyReplay(spec, multi.error);
+      r = multi.result;
+    } else {
+      r = replayPaths(target, dumped.graph, cover.paths);
+    }
     const names = Object.keys(spec.actions);
     const seen = new Set(r.actionsFollowed);
     const uncovered = names.filter((a) => !seen.has(a));

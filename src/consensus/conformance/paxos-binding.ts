@@ -214,5 +214,6 @@ export function paxosTarget(config: ClusterConfig, steps?: ClusterSteps):
 export const PAXOS_BINDING: ConformBinding<Cluster, ClusterAction> = {
   spec: PAXOS_SPEC,
   generateTrace: (seed) => generatePaxosTrace(seed),
-  replayTarget: (cfgText) => paxosTarget(paxosClustersFromCfg(cfgText)[0]!),
+  // GroupPaxos's Init has one state per starting majority: one target each.
+  replayTarget: (cfgText) => paxosClustersFromCfg(cfgText).map((c) => paxosTarget(c)),
 };
