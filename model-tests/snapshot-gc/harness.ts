@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { faultPlanArb } from '../../src/runtime/sim/index.ts';
 import type { FaultPlan, InputEntry } from '../../src/runtime/sim/index.ts';
-import { SNAPSHOT, defaultClusterSteps } from '../../src/snapshot/index.ts';
-import type { ClusterSteps, InvariantName } from '../../src/snapshot/index.ts';
+import type { ClusterSteps } from '../../src/snapshot/index.ts';
+import { BUGS } from '../../test/snapshot/helpers.ts';
 import {
   HOST, SNAP_NODES, TRACE_CONFIG, TRACE_NETWORK, TXR, snapRun,
 } from '../../src/snapshot/conformance/index.ts';
@@ -16,29 +16,9 @@ import type { SnapInput, SnapRun } from '../../src/snapshot/conformance/index.ts
 export const CONFIG = TRACE_CONFIG;
 export const HORIZON_MS = 400;
 
-const d = defaultClusterSteps;
-export interface Bug { bug: number; name: string; expected: InvariantName; steps: ClusterSteps }
-/** The six bugs of the sheet (spec/snapshot-gc/bugs/manifest.json), as step replacements. */
-export const BUGS: readonly Bug[] = [
-  { bug: 1, name: 'RestoreWithoutDrain', expected: 'NoRestoreDuringExecution',
-    steps: { ...d, gc: { ...d.gc, drained: () => true } } },
-  { bug: 2, name: 'SaveBeforeDrain', expected: 'PreservedStateIntact',
-    steps: { ...d, gc: { ...d.gc,
-      canSave: (s) => s.phase === 'draining' && s.awaiting === null } } },
-  { bug: 3, name: 'RestoreWithoutTerminate', expected: 'NoHalfOpenConnection',
-    steps: { ...d, gc: { ...d.gc, terminateEnds: () => [] } } },
-  { bug: 4, name: 'RetryWithoutKey', expected: 'EffectsOnce',
-    steps: { ...d, retry: { effectKey: () => null } } },
-  { bug: 5, name: 'StaleGarbageReading', expected: 'GarbageBounded',
-    steps: { ...d, gc: { ...d.gc, admits: (s) => {
-      if (s.phase !== 'admitting') return 'NOT_ADMITTING';
-      if (s.running.length >= s.config.maxRunning) return 'AT_CAPACITY';
-      return s.garbageReadingBytes >= s.config.thresholdBytes ? 'OVER_THRESHOLD' : null;
-    } } } },
-  { bug: 6, name: 'RestoreWithoutNewIdentity', expected: 'UniqueAfterRestore',
-    steps: { ...d, gc: { ...d.gc,
-      identity: () => ({ generation: 0, entropy: SNAPSHOT.entropy }) } } },
-];
+/** The six bugs of the sheet as step replacements: the same list the unit tests use. */
+export { BUGS } from '../../test/snapshot/helpers.ts';
+export type Bug = (typeof BUGS)[number];
 
 const instanceArb = fc.constantFrom(...CONFIG.instances);
 const hostInputArb: fc.Arbitrary<SnapInput> = fc.oneof(
