@@ -105,3 +105,24 @@ export function tick(s: ClientState, nowMs: number): ClientStep {
   }
   return { state: { ...s, pending }, effects };
 }
+
+/**
+ * When the driver must call `tick` next: the earliest give-up time of a transaction not yet
+ * given up on, or the deadline of one given up on; undefined when nothing is pending. A
+ * driver that ticks only at deadlines would give up there and never resolve.
+ */
+export function nextWakeMs(s: ClientState): number | undefined {
+  let wake: number | undefined;
+  for (const p of Object.values(s.pending)) {
+    const at = p.gaveUp ? p.deadlineMs : p.giveUpAtMs;
+    if (wake === undefined || at < wake) wake = at;
+  }
+  return wake;
+}
+
+/** The client shuts down: every pending transaction resolves `in-doubt` now. */
+export function abandonAll(s: ClientState): ClientStep {
+  const effects: ClientEffect[] = Object.keys(s.pending).sort().map((txnId) =>
+    ({ type: 'resolve', result: { txnId, outcome: 'in-doubt', decided: false } }));
+  return { state: { ...s, pending: {} }, effects };
+}

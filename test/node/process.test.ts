@@ -49,6 +49,20 @@ describe('RoleProcess', () => {
     expect(liveRoleCount()).toBe(0);
   });
 
+  it('runs a role through a launcher that execs it (the pid signalled is the role\'s)', async () => {
+    // `env X=1 node ...` execs node, as `ip netns exec NS node ...` does.
+    const started = await RoleProcess.spawn({ name: 'echo-launched', entry, args: { port: 0 },
+      launcher: ['env', 'PLUMBLINE_LAUNCHED=1'] });
+    if (!started.ok) throw new Error(started.error.message);
+    const client = new FrameClient<{ n: number }, z.infer<typeof res>>({
+      port: started.value.port, responseSchema: res, reconnectInitialDelayMs: 5 });
+    const r = await client.request({ n: 7 }, 3000);
+    expect(r.ok && r.value.pid).toBe(started.value.pid);
+    await client.close();
+    await started.value.kill();
+    expect(started.value.alive).toBe(false);
+  });
+
   it('reports a role that dies before it is ready', async () => {
     const r = await RoleProcess.spawn({ name: 'bad', entry, args: { port: 'nope' } });
     expect(r.ok ? 'ok' : r.error.code).toBe('exited-early');

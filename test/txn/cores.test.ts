@@ -117,6 +117,42 @@ describe('client core', () => {
     const bad = client.submit(client.initClient(), T1, 0, 0);
     expect(!bad.ok && bad.error.code).toBe('deadline-passed');
   });
+
+  it('names the next wake time: give-up times first, then deadlines; nothing when idle', () => {
+    const c0 = client.initClient({ abortMarginMs: 10 });
+    expect(client.nextWakeMs(c0)).toBeUndefined();
+    const a = client.submit(c0, T1, 100, 0);
+    if (!a.ok) throw new Error('assertion: submitted');
+    const b = client.submit(a.step.state, { ...T1, id: 't2' }, 60, 0);
+    if (!b.ok) throw new Error('assertion: submitted');
+    expect(client.nextWakeMs(b.step.state)).toBe(50);
+    const up2 = client.tick(b.step.state, 50);
+    expect(up2.effects).toEqual([{ type: 'give-up', txnId: 't2' }]);
+    expect(client.nextWakeMs(up2.state)).toBe(60);
+    const done2 = client.tick(up2.state, 60);
+    expect(client.nextWakeMs(done2.state)).toBe(90);
+    // A driver that follows nextWakeMs resolves every transaction by its deadline.
+    let s = done2.state;
+    let resolvedAt: number | undefined;
+    for (let i = 0; i < 4; i += 1) {
+      const at = client.nextWakeMs(s);
+      if (at === undefined) break;
+      const step = client.tick(s, at);
+      if (step.effects.some((e) => e.type === 'resolve')) resolvedAt = at;
+      s = step.state;
+    }
+    expect(resolvedAt).toBe(100);
+    expect(client.nextWakeMs(s)).toBeUndefined();
+  });
+
+  it('abandonAll resolves every pending transaction in-doubt', () => {
+    const a = client.submit(client.initClient(), T1, 100, 0);
+    if (!a.ok) throw new Error('assertion: submitted');
+    const gone = client.abandonAll(a.step.state);
+    expect(gone.effects).toEqual([{ type: 'resolve',
+      result: { txnId: 't1', outcome: 'in-doubt', decided: false } }]);
+    expect(gone.state.pending).toEqual({});
+  });
 });
 
 describe('memory driver: transact', () => {

@@ -9,7 +9,8 @@
  */
 import { FrameClient, type Result } from '../../runtime/node/index.ts';
 import {
-  initClient, submit, tick, told, type ClientEffect, type ClientState, type TransactResult,
+  abandonAll, initClient, nextWakeMs, submit, tick, told, type ClientEffect, type ClientState,
+  type TransactResult,
 } from '../../txn/client.ts';
 import { TxnSpecSchema, type Op, type TxnSpec } from '../../txn/entries.ts';
 import type { Outcome } from '../../txn/messages.ts';
@@ -34,7 +35,7 @@ export interface TransactOptions {
    */
   readonly marginMs?: number;
 }
-type Pending = { resolve: (r: TransactResult) => void; timer: NodeJS.Timeout };
+type Pending = { resolve: (r: TransactResult) => void };
 
 const DEFAULT_MARGIN_MS = 25;
 
@@ -44,6 +45,8 @@ export class TxnClient {
   private readonly clients: FrameClient<ProposerRequest, ProposerReply>[];
   private current = 0;
   private nextId = 1;
+  /** The one timer that ticks the core at `nextWakeMs` (give-up times and deadlines). */
+  private wake: { atMs: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(proposers: readonly Endpoint[], private readonly name = 'c') {
     if (proposers.length === 0) throw new Error('assertion: at least one proposer');
@@ -73,24 +76,40 @@ export class TxnClient {
     if (!sub.ok) return { ok: false, error: sub.error };
     this.core = sub.step.state;
     const done = new Promise<TransactResult>((resolve) => {
-      const timer = setTimeout(() => this.onDeadline(deadlineMs),
-        Math.max(0, deadlineMs - Date.now()));
-      this.pending.set(parsed.data.id, { resolve, timer });
+      this.pending.set(parsed.data.id, { resolve });
     });
     this.effects(sub.step.effects, deadlineMs);
+    this.schedule();
     return { ok: true, value: await done };
   }
 
   /** Resolves every pending transaction (as not decided) and closes the connections. */
   async close(): Promise<void> {
-    this.onDeadline(Number.MAX_SAFE_INTEGER);
+    const step = abandonAll(this.core);
+    this.core = step.state;
+    this.effects(step.effects, 0);
+    this.schedule();
     await Promise.all(this.clients.map((c) => c.close()));
   }
 
-  private onDeadline(deadlineMs: number): void {
-    const step = tick(this.core, deadlineMs);
+  /** (Re)arm the timer for the core's next wake time; none when nothing is pending. */
+  private schedule(): void {
+    const atMs = nextWakeMs(this.core);
+    if (this.wake !== undefined && this.wake.atMs === atMs) return;
+    if (this.wake !== undefined) clearTimeout(this.wake.timer);
+    this.wake = undefined;
+    if (atMs === undefined) return;
+    const timer = setTimeout(() => this.onWake(atMs), Math.max(0, atMs - Date.now()));
+    this.wake = { atMs, timer };
+  }
+
+  private onWake(atMs: number): void {
+    this.wake = undefined;
+    // A timer never fires early by the event loop's clock; Date.now() may lag it by a ms.
+    const step = tick(this.core, Math.max(Date.now(), atMs));
     this.core = step.state;
-    this.effects(step.effects, deadlineMs);
+    this.effects(step.effects, atMs);
+    this.schedule();
   }
 
   private effects(effects: readonly ClientEffect[], deadlineMs: number): void {
@@ -101,7 +120,6 @@ export class TxnClient {
           const p = this.pending.get(e.result.txnId);
           if (p === undefined) break;
           this.pending.delete(e.result.txnId);
-          clearTimeout(p.timer);
           p.resolve(e.result);
           break;
         }
@@ -118,6 +136,7 @@ export class TxnClient {
     const step = told(this.core, txnId, outcome);
     this.core = step.state;
     this.effects(step.effects, 0);
+    this.schedule();
   }
 
   /** Begin at the current proposer; on a lost proposer, Await the decision at the next ones. */
@@ -144,9 +163,13 @@ export class TxnClient {
     }
   }
 
-  /** The client gave up: ask a proposer to recover t (best effort, not awaited by anyone). */
+  /**
+   * The client gave up: ask a proposer to recover t (AbortVote where no vote is chosen). An
+   * outcome it tells before the deadline is passed on; otherwise the deadline resolves t.
+   */
   private async giveUp(txnId: string): Promise<void> {
     const c = this.clients[this.current]!;
-    await c.request({ type: 'Await', txnId, waitMs: 1 }, 500);
+    const r = await c.request({ type: 'Await', txnId, waitMs: 1 }, 500);
+    if (r.ok && r.value.type === 'Outcome') this.told(txnId, r.value.outcome);
   }
 }

@@ -32,6 +32,12 @@ export type RoleSpec = {
   readyTimeoutMs?: number;
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * A program that execs the role after setting something up, e.g.
+   * `['ip', 'netns', 'exec', 'ns1']` to run it in a network namespace. It must exec (not fork)
+   * so that the pid the parent signals is the role's own.
+   */
+  launcher?: readonly string[];
 };
 
 const tsxLoaderUrl = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -169,10 +175,13 @@ type Started = {
 };
 
 async function startChild(spec: RoleSpec): Promise<Result<Started, ProcessError>> {
-  const argv = ['--import', tsxLoaderUrl, spec.entry, JSON.stringify(spec.args ?? null)];
+  const nodeArgv = [process.execPath, '--import', tsxLoaderUrl, spec.entry,
+    JSON.stringify(spec.args ?? null)];
+  const [program, ...argv] = [...(spec.launcher ?? []), ...nodeArgv];
+  assert(program !== undefined, 'a role has a program to run');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, argv, {
+    child = spawn(program, argv, {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['pipe', 'pipe', 'pipe'],
