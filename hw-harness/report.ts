@@ -30,14 +30,24 @@ export const scenarioReportSchema = z.object({
 });
 export type ScenarioReport = z.infer<typeof scenarioReportSchema>;
 
+export const harnessErrorDocSchema = z.object({ code: z.string(), message: z.string() });
+
 export const harnessReportSchema = z
   .object({
     ok: z.boolean(),
     accel: accelFieldSchema,
     scenarios: z.array(scenarioReportSchema),
+    /** `--long` runs. */
+    long: z.boolean().optional(),
+    /** The bug injected with `--inject` (the run is then expected to fail). */
+    inject: z.object({ scenario: z.string(), bug: z.string() }).optional(),
+    /** What stopped the run before (or between) scenarios: no QEMU, no image, KVM demanded. */
+    errors: z.array(harnessErrorDocSchema).optional(),
+    elapsedMs: z.number().optional(),
   })
-  .refine((report) => report.ok === report.scenarios.every((s) => s.ok), {
-    message: 'ok must be true exactly when every scenario is ok',
+  .refine((report) => report.ok === ((report.errors ?? []).length === 0
+    && report.scenarios.every((s) => s.ok)), {
+    message: 'ok must be true exactly when there is no error and every scenario is ok',
   });
 export type HarnessReport = z.infer<typeof harnessReportSchema>;
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseProtocols } from '../protocols.ts';
 import { checkCommand } from './check-command.ts';
 import { conformCommand } from './conform-command.ts';
+import { harnessCommand } from './harness-command.ts';
 import { tlcCommand } from './tlc-command.ts';
 
 export type CliIo = { out: (s: string) => void; err: (s: string) => void };
@@ -73,6 +74,18 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
       if (!p.ok) throw new UsageError(p.message);
       code = await conformCommand(p.protocols, o, io);
     });
+
+  program.command('harness')
+    .description('the protocol scenarios against real VMs (QEMU), block devices, processes and '
+      + 'network namespaces')
+    .argument('[scenario...]', 'sandbox-reuse, snapshot-gc, fencing, consensus-txn (default: all)')
+    .option('--hosts <file>', 'JSON hosts file: what this site offers (KVM, NVMe namespaces, netns)')
+    .option('--probe', 'report what this machine offers instead of running scenarios')
+    .option('--long', 'longer runs with more faults (the default is a smoke of a minute or so each)')
+    .option('--inject <bug>', 'inject one bug of a protocol sheet; its scenario must then fail')
+    .option('--destructive', 'allow writing raw device paths (NVMe namespaces in the hosts file)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (names: string[], o) => { code = await harnessCommand(names, o, io); });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
