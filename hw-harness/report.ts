@@ -41,6 +41,8 @@ export const harnessReportSchema = z
     long: z.boolean().optional(),
     /** The bug injected with `--inject` (the run is then expected to fail). */
     inject: z.object({ scenario: z.string(), bug: z.string() }).optional(),
+    /** Parts of the harness that did not run here, and why (e.g. no firecracker binary). */
+    skipped: z.array(z.object({ what: z.string(), why: z.string() })).optional(),
     /** What stopped the run before (or between) scenarios: no QEMU, no image, KVM demanded. */
     errors: z.array(harnessErrorDocSchema).optional(),
     elapsedMs: z.number().optional(),

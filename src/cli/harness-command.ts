@@ -104,6 +104,7 @@ export function formatHarnessReport(r: HarnessReport): string {
   const lines = [`accelerator: ${r.accel ?? 'none'}${r.inject ? `, injected bug ${r.inject.bug} `
     + `into ${r.inject.scenario}` : ''}`];
   for (const s of r.scenarios) lines.push(formatScenario(s));
+  for (const x of r.skipped ?? []) lines.push(`skipped: ${x.what}: ${x.why}`);
   for (const e of r.errors ?? []) lines.push(`${pc.red('FAIL')} ${e.code}: ${e.message}`);
   lines.push(r.ok ? pc.green('harness passed') : pc.red('harness failed'), '');
   return lines.join('\n');
