@@ -46,6 +46,12 @@ export interface ProposerState {
   readonly deadlineMs: number | null;
   /** A slot was chosen since the deadline was last set: a busy leader is not stuck. */
   readonly progressed: boolean;
+  /**
+   * Every slot below this one is chosen and known to the driver (learned from members' logs
+   * while another proposer led): phase 1 starts no lower, so a proposer taking over does not
+   * ask for, and re-propose, the whole log. 1 when nothing is known.
+   */
+  readonly learnedBelow: number;
 }
 
 export type ProposerEffect =
@@ -70,6 +76,7 @@ export function initProposer(config: ProposerConfig): ProposerState {
   return {
     config, phase: 'idle', ballot: null, highestRound: -1, fromSlot: 1, promises: {}, sent: {},
     accepts: {}, chosen: {}, queue: [], clientSlots: {}, deadlineMs: null, progressed: false,
+    learnedBelow: 1,
   };
 }
 
@@ -96,8 +103,17 @@ export function startPhase1(
   };
 }
 
+/**
+ * The driver learned that every slot below `slot` is chosen (a contiguous prefix it holds);
+ * never lowers what was known.
+ */
+export function learnedPrefix(st: ProposerState, slot: number): ProposerState {
+  if (!Number.isSafeInteger(slot) || slot < 1) throw new Error('assertion: learnedPrefix slot');
+  return slot <= st.learnedBelow ? st : { ...st, learnedBelow: slot };
+}
+
 function firstUnchosen(st: ProposerState): number {
-  let s = 1;
+  let s = st.learnedBelow;
   while (st.chosen[s] !== undefined) s += 1;
   return s;
 }

@@ -96,6 +96,20 @@ describe('proposer', () => {
       e.type === 'send' && e.msg.type === 'Accept' ? [[e.msg.slot, e.msg.value]] : []);
     expect(sent).toEqual([[1, null], [2, 'r'], [3, 'c1']]);
   });
+  it('a proposer that learned a chosen prefix prepares after it, not from slot 1', () => {
+    let st = proposer.learnedPrefix(proposer.initProposer(pcfg('p')), 465);
+    expect(proposer.learnedPrefix(st, 10)).toBe(st); // never lowered
+    const step = proposer.tick(proposer.submit(st, 'c1').state, 0);
+    const prepare = step.effects.find((e) => e.type === 'send' && e.msg.type === 'Prepare');
+    expect(prepare?.type === 'send' && prepare.msg.type === 'Prepare' && prepare.msg.fromSlot)
+      .toBe(465);
+    st = proposer.onPromise(step.state, promise('a1', step.state.ballot!, []));
+    st = proposer.onPromise(st, promise('a2', st.ballot!, []));
+    const sent = proposer.pump(st).effects.flatMap((e) =>
+      e.type === 'send' && e.msg.type === 'Accept' ? [e.msg.slot] : []);
+    expect(sent).toEqual([465]);
+    expect(() => proposer.learnedPrefix(st, 0)).toThrow(/learnedPrefix/);
+  });
   it('retries with a higher ballot after preemption and after a timeout', () => {
     const s0 = proposer.startPhase1(proposer.initProposer(pcfg('p')), { nowMs: 0 }).state;
     const pre = proposer.onPreempted(s0, {

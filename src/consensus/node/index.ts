@@ -16,4 +16,6 @@ export {
 export {
   auditWals, type AuditCheck, type AuditGroup, type AuditReport, type GroupLog,
 } from './audit.ts';
-export { TxnCluster, type RoleHandle, type TxnClusterOptions } from './launch.ts';
+export {
+  TxnCluster, type RoleHandle, type RolePlacement, type RoleRef, type TxnClusterOptions,
+} from './launch.ts';

@@ -39,7 +39,15 @@ export interface TxnClusterOptions {
   readonly timing?: Pick<ProposerNodeConfig, 'txnRetryMs' | 'recoverAfterMs' | 'paxosRetryMs'>;
   /** Replaced core steps for in-process proposers (bug injection from tests). */
   readonly steps?: Pick<ProposerNodeConfig, 'outcome' | 'participantSteps'>;
+  /**
+   * Where a process role runs (default: this host's namespace, 127.0.0.1): an argv prefix that
+   * execs it (e.g. `['ip', 'netns', 'exec', ns]`) and the address it binds and is reached at.
+   */
+  readonly placement?: (role: RoleRef) => RolePlacement | undefined;
 }
+
+export interface RoleRef { readonly kind: 'member' | 'proposer'; readonly id: string }
+export interface RolePlacement { readonly launcher?: readonly string[]; readonly host: string }
 
 export interface RoleHandle {
   readonly id: string;
@@ -47,6 +55,9 @@ export interface RoleHandle {
   alive(): boolean;
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT (process roles only). */
+  pause?(): void;
+  resume?(): void;
 }
 
 export class TxnCluster {
@@ -58,6 +69,7 @@ export class TxnCluster {
   readonly memberDirs: Record<string, Record<string, string>> = {};
   readonly balances: Record<string, Record<string, number>> = {};
   private readonly clients: TxnClient[] = [];
+  private readonly proposerHosts = new Map<string, string>();
 
   private constructor(readonly dir: string, readonly options: TxnClusterOptions) {}
 
@@ -91,7 +103,8 @@ export class TxnCluster {
   }
 
   proposerEndpoints(): Endpoint[] {
-    return [...this.proposers.values()].map((p) => ({ id: p.id, host: '127.0.0.1', port: p.port }));
+    return [...this.proposers.values()].map((p) => ({ id: p.id,
+      host: this.proposerHosts.get(p.id) ?? '127.0.0.1', port: p.port }));
   }
 
   client(name: string): TxnClient {
@@ -106,7 +119,8 @@ export class TxnCluster {
     const p = this.proposers.get(proposer);
     if (p === undefined) throw new Error(`assertion: unknown proposer ${proposer}`);
     const c = new FrameClient<ProposerRequest, ProposerReply>({ port: p.port,
-      responseSchema: ProposerReplySchema, maxReconnectAttempts: 5 });
+      host: this.proposerHosts.get(proposer) ?? '127.0.0.1', responseSchema: ProposerReplySchema,
+      maxReconnectAttempts: 5 });
     try {
       return await c.request(req, timeoutMs);
     } finally {
@@ -135,11 +149,14 @@ export class TxnCluster {
     const walDir = path.join(this.dir, id);
     fs.mkdirSync(walDir, { recursive: true });
     this.memberDirs[group]![id] = walDir;
+    const at = this.options.membersAs === 'inproc' ? undefined
+      : this.options.placement?.({ kind: 'member', id });
     const handle = this.options.membersAs === 'inproc'
       ? await inprocMember(id, walDir)
-      : await processMember({ id, group, dir: walDir, port: 0 });
+      : await processMember({ id, group, dir: walDir, port: 0,
+        ...(at === undefined ? {} : { host: at.host }) }, at?.launcher);
     this.members.set(id, handle);
-    this.endpoints[group]!.push({ id, host: '127.0.0.1', port: handle.port });
+    this.endpoints[group]!.push({ id, host: at?.host ?? '127.0.0.1', port: handle.port });
   }
 
   private async startProposer(id: string): Promise<void> {
@@ -154,19 +171,25 @@ export class TxnCluster {
       return;
     }
     if (this.options.steps !== undefined) throw new Error('assertion: steps need inproc proposers');
-    const args: ProposerArgs = { id, groups: this.endpoints, port: 0, ...timing };
-    this.proposers.set(id, await processRole(id, path.join(here, 'proposer-main.ts'), args));
+    const at = this.options.placement?.({ kind: 'proposer', id });
+    const args: ProposerArgs = { id, groups: this.endpoints, port: 0, ...timing,
+      ...(at === undefined ? {} : { host: at.host }) };
+    if (at !== undefined) this.proposerHosts.set(id, at.host);
+    this.proposers.set(id, await processRole(id, path.join(here, 'proposer-main.ts'), args,
+      at?.launcher));
   }
 }
 
-async function processRole(name: string, entry: string, args: { port: number }):
-  Promise<RoleHandle> {
-  const spawned = await RoleProcess.spawn({ name, entry, args, readyTimeoutMs: 30_000 });
+async function processRole(name: string, entry: string, args: { port: number },
+  launcher?: readonly string[]): Promise<RoleHandle> {
+  const spawned = await RoleProcess.spawn({ name, entry, args, readyTimeoutMs: 30_000,
+    ...(launcher === undefined ? {} : { launcher }) });
   if (!spawned.ok) throw new Error(`assertion: ${name} did not start: ${spawned.error.message}`);
   const role = spawned.value;
   const port = role.port;
   return {
     id: name, port, alive: () => role.alive, kill: () => role.kill(),
+    pause: () => role.pause(), resume: () => role.resume(),
     restart: async () => {
       const r = await role.restart({ ...args, port });
       if (!r.ok) throw new Error(`assertion: ${name} did not restart: ${r.error.message}`);
@@ -174,8 +197,8 @@ async function processRole(name: string, entry: string, args: { port: number }):
   };
 }
 
-function processMember(args: MemberArgs): Promise<RoleHandle> {
-  return processRole(args.id, path.join(here, 'member-main.ts'), args);
+function processMember(args: MemberArgs, launcher?: readonly string[]): Promise<RoleHandle> {
+  return processRole(args.id, path.join(here, 'member-main.ts'), args, launcher);
 }
 
 async function inprocMember(id: string, dir: string): Promise<RoleHandle> {

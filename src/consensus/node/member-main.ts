@@ -16,6 +16,8 @@ export const MemberArgsSchema = z.object({
   group: z.string().min(1).max(128),
   dir: z.string().min(1),
   port: z.number().int().min(0).max(65535),
+  /** The address to listen on (default 127.0.0.1). */
+  host: z.string().min(1).max(64).optional(),
 }).strict();
 export type MemberArgs = z.infer<typeof MemberArgsSchema>;
 
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     (e) => fail(`WAL append failed: ${e.message}`, 5));
   const server = await startFrameServer<z.infer<typeof MemberRequestSchema>, MemberReply>({
     port: args.value.port,
+    ...(args.value.host === undefined ? {} : { host: args.value.host }),
     requestSchema: MemberRequestSchema,
     handle: (request) => member.handle(request),
     maxInFlightPerConnection: 4096,

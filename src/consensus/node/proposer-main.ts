@@ -17,6 +17,8 @@ export const ProposerArgsSchema = z.object({
   id: z.string().min(1).max(64),
   groups: GroupsSchema,
   port: z.number().int().min(0).max(65535),
+  /** The address to listen on (default 127.0.0.1). */
+  host: z.string().min(1).max(64).optional(),
   txnRetryMs: z.number().int().positive().optional(),
   recoverAfterMs: z.number().int().positive().optional(),
   paxosRetryMs: z.number().int().positive().optional(),
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     ...(paxosRetryMs === undefined ? {} : { paxosRetryMs }) }, tcpTransport(groups));
   const server = await startFrameServer({
     port: args.value.port,
+    ...(args.value.host === undefined ? {} : { host: args.value.host }),
     requestSchema: ProposerRequestSchema,
     handle: (request) => serve(node, request),
     maxInFlightPerConnection: 4096,

@@ -16,8 +16,8 @@
  * keep every transaction forever and copy their whole records on every step.
  */
 import {
-  initProposer as initPaxos, onAccepted, onPreempted, onPromise, pump, submit as paxosSubmit,
-  tick as paxosTick, type ProposerState as PaxosState, type ProposerStep as PaxosStep,
+  initProposer as initPaxos, learnedPrefix, onAccepted, onPreempted, onPromise, pump,
+  submit as paxosSubmit, tick as paxosTick, type ProposerState as PaxosState, type ProposerStep as PaxosStep,
 } from '../proposer.ts';
 import { entryEqual, majority, type Entry as PaxosEntry, type Message } from '../messages.ts';
 import { entryTxnId, parseEntry, groupsOf } from '../../txn/entries.ts';
@@ -418,6 +418,7 @@ export class ProposerNode {
       const entry = g.learned.get(slotNow)!;
       g.learned.delete(slotNow);
       g.next += 1;
+      g.paxos = learnedPrefix(g.paxos, g.next);
       if (entryEqual(entry, NOOP)) continue;
       const parsed = parseEntry(entry);
       if (!parsed.ok) {

@@ -160,9 +160,10 @@ function sharedEpochs(record: ClientRecord): string[] {
   return problems;
 }
 
+/** `maxBlocks`: read at most this many blocks of each log (a large device's used region). */
 export function auditSledLogs(files: SledFile[], record: ClientRecord,
-  writeQuorum: number): AuditReport {
-  const logs = files.map((f) => readSledLog(f));
+  writeQuorum: number, maxBlocks?: number): AuditReport {
+  const logs = files.map((f) => readSledLog(f, maxBlocks));
   const check = (name: string, problems: string[], okDetail: string): AuditCheck => ({
     name, ok: problems.length === 0,
     detail: problems.length === 0 ? okDetail : problems.slice(0, 5).join('; '),

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   exitWithParent();
   const head = new HeadNode(args.value);
   const server = await startFrameServer({
+    host: args.value.host,
     port: args.value.port,
     requestSchema: headRequestSchema,
     handle: (request) => serve(head, request),

@@ -64,10 +64,11 @@ export class HeadNode {
     }
     const requestTimeoutMs = config.requestTimeoutMs;
     for (const s of config.sleds) {
-      this.sleds.set(s.name, new FrameClient<SledRequest, SledReply>({ port: s.port,
+      this.sleds.set(s.name, new FrameClient<SledRequest, SledReply>({ host: s.host, port: s.port,
         responseSchema: sledReplySchema, requestTimeoutMs, reconnectMaxDelayMs: 100 }));
     }
-    this.issuer = new FrameClient<IssuerRequest, IssuerReply>({ port: config.issuerPort,
+    this.issuer = new FrameClient<IssuerRequest, IssuerReply>({ host: config.issuerHost,
+      port: config.issuerPort,
       responseSchema: issuerReplySchema, requestTimeoutMs });
   }
 

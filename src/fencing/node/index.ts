@@ -11,6 +11,8 @@ export type {
   FenceRecord,
   SledFile,
 } from './launch.ts';
+export type { HeadArgs, IssuerArgs, IssuerSteps, SledArgs, SledSteps } from './roles.ts';
+export { KEY_ENV } from './roles.ts';
 export { auditSledLogs, readSledLog } from './audit.ts';
 export type { AuditCheck, AuditReport, SledLog, StateRecord } from './audit.ts';
 export {

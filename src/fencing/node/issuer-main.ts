@@ -3,6 +3,7 @@
  * epoch counters in a DurableState file. A RequestGrant frame is one call of `grant`; its
  * effects run in order: persist -> DurableState.write (fdatasync), then send -> the Grant
  * answer, so no two holders ever share an epoch, restarts included (spec Grant / IssuerRestart).
+ * `stepsModule` may replace `grant` (composition, for bug injection from the test side).
  */
 import { z } from 'zod';
 import { issuer as core, type IssuerEffect, type IssuerState } from '../index.ts';
@@ -13,7 +14,8 @@ import {
   parseRoleArgs,
   startFrameServer,
 } from '../../runtime/node/index.ts';
-import { issuerArgsSchema, keyFromEnv } from './roles.ts';
+import { issuerArgsSchema, keyFromEnv, type IssuerSteps } from './roles.ts';
+import { loadSteps } from './steps-module.ts';
 import { issuerRequestSchema, type IssuerReply, type IssuerRequest } from './wire.ts';
 
 const counterSchema = z.object({ epochs: z.record(z.string(), z.number().int().nonnegative()) });
@@ -54,12 +56,16 @@ async function main(): Promise<void> {
   exitWithParent();
   const file = DurableState.open(args.value.statePath, counterSchema, { epochs: {} });
   if (!file.ok) fail(file.error.message, 3);
+  const steps = await loadSteps<IssuerSteps>(args.value.stepsModule, 'issuerSteps',
+    { grant: core.grant });
+  if (!steps.ok) fail(steps.error.message, 2);
   let state: IssuerState = core.initIssuer({ id: args.value.name, key }, file.value.value);
   const server = await startFrameServer({
+    host: args.value.host,
     port: args.value.port,
     requestSchema: issuerRequestSchema,
     handle: (request: IssuerRequest): IssuerReply => {
-      const step = core.grant(state, request);
+      const step = steps.value.grant(state, request);
       state = step.state;
       return perform(file.value, step.effects);
     },

@@ -3,9 +3,12 @@
  * launcher. The MAC key is never an argument: it travels in PLUMBLINE_FENCING_KEY (hex).
  */
 import { z } from 'zod';
+import type { issuer, sled } from '../index.ts';
 
 export const KEY_ENV = 'PLUMBLINE_FENCING_KEY';
 const port = z.number().int().min(0).max(65535);
+/** An IPv4 address to listen on or connect to (default 127.0.0.1; the harness uses netns). */
+const host = z.ipv4().optional();
 
 export const sledArgsSchema = z.object({
   name: z.string().min(1),
@@ -16,6 +19,13 @@ export const sledArgsSchema = z.object({
   statePath: z.string().min(1),
   maxBlocks: z.number().int().positive().default(1 << 20),
   destructive: z.boolean().default(false),
+  host,
+  /**
+   * Composition: an absolute path of a module exporting `sledSteps` (a partial record of the
+   * core's sledRestart / sledFence / sledWrite) that replaces those steps; tests and the
+   * harness wrap a step here (bug injection stays on their side; the core is unchanged).
+   */
+  stepsModule: z.string().min(1).optional(),
 });
 export type SledArgs = z.input<typeof sledArgsSchema>;
 
@@ -23,6 +33,9 @@ export const issuerArgsSchema = z.object({
   name: z.string().min(1).default('issuer'),
   port: port.default(0),
   statePath: z.string().min(1),
+  host,
+  /** Composition: a module exporting `issuerSteps` ({ grant }) that replaces the core's. */
+  stepsModule: z.string().min(1).optional(),
 });
 export type IssuerArgs = z.input<typeof issuerArgsSchema>;
 
@@ -31,7 +44,8 @@ export const headArgsSchema = z.object({
   port: port.default(0),
   volume: z.string().min(1).max(64),
   issuerPort: port,
-  sleds: z.array(z.object({ name: z.string().min(1), port })).min(1).max(64),
+  issuerHost: host,
+  sleds: z.array(z.object({ name: z.string().min(1), port, host })).min(1).max(64),
   extents: z.array(z.number().int().nonnegative()).min(1).max(1024),
   writeQuorum: z.number().int().positive(),
   fenceQuorum: z.number().int().positive(),
@@ -40,8 +54,19 @@ export const headArgsSchema = z.object({
   resendDelayMs: z.number().int().positive().default(50),
   /** How long a client write or a promotion may wait for its quorum. */
   clientTimeoutMs: z.number().int().positive().default(4000),
+  host,
 });
 export type HeadArgs = z.input<typeof headArgsSchema>;
+
+/** The core steps a sled runs; its `stepsModule` may replace any of them (composition). */
+export type SledSteps = {
+  sledRestart: typeof sled.sledRestart;
+  sledFence: typeof sled.sledFence;
+  sledWrite: typeof sled.sledWrite;
+};
+
+/** The issuer's core step; its `stepsModule` may replace it. */
+export type IssuerSteps = { grant: typeof issuer.grant };
 
 /** Read and check the MAC key from the environment. */
 export function keyFromEnv(): Uint8Array | null {

@@ -11,6 +11,9 @@
  *   refused    -> a `Refused` answer; the core counted it
  * All I/O is synchronous, so requests are handled one at a time, each to completion.
  *
+ * The core steps (sledRestart, sledFence, sledWrite) can be replaced through the `stepsModule`
+ * argument (composition: tests and the harness wrap a step there; the core stays as it is).
+ *
  * Run: node --import tsx sled-main.ts '<json args>'  (the MAC key comes in the environment
  * variable PLUMBLINE_FENCING_KEY as hex, never on the command line).
  */
@@ -25,7 +28,8 @@ import {
   parseRoleArgs,
   startFrameServer,
 } from '../../runtime/node/index.ts';
-import { keyFromEnv, sledArgsSchema } from './roles.ts';
+import { keyFromEnv, sledArgsSchema, type SledSteps } from './roles.ts';
+import { loadSteps } from './steps-module.ts';
 import {
   encodeLogBlock,
   extentKeyOf,
@@ -41,7 +45,11 @@ import {
   type SledStats,
 } from './wire.ts';
 
+const CORE_STEPS: SledSteps = { sledRestart: core.sledRestart, sledFence: core.sledFence,
+  sledWrite: core.sledWrite };
+
 type Sled = {
+  steps: SledSteps;
   volume: string;
   core: SledState;
   file: DurableState<SledStateFile>;
@@ -58,7 +66,8 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function openSled(args: z.infer<typeof sledArgsSchema>, key: Uint8Array): Sled {
+function openSled(args: z.infer<typeof sledArgsSchema>, key: Uint8Array,
+  steps: SledSteps): Sled {
   const file = DurableState.open(args.statePath, sledStateSchema, { maxEpoch: {}, logBlocks: 0 });
   if (!file.ok) fail(file.error.message, 3);
   const device = BlockDevice.open(args.dataPath, { destructive: args.destructive });
@@ -79,8 +88,9 @@ function openSled(args: z.infer<typeof sledArgsSchema>, key: Uint8Array): Sled {
       block: ext?.block ?? { epoch: 0, seq: 0, val: null } };
   }
   return {
+    steps,
     volume: args.volume,
-    core: core.sledRestart({ id: args.name, key }, { extents }),
+    core: steps.sledRestart({ id: args.name, key }, { extents }),
     file: file.value,
     device: device.value,
     nextIndex: scanned.value.nextIndex,
@@ -168,8 +178,8 @@ function handle(s: Sled, request: SledRequest): SledReply {
     return { type: 'Refused', sled: s.core.config.id, code: 'BAD_EXTENT',
       message: `this sled holds volume ${s.volume}, extents 0..65535` };
   }
-  const step = request.type === 'Fence' ? core.sledFence(s.core, request)
-    : core.sledWrite(s.core, request);
+  const step = request.type === 'Fence' ? s.steps.sledFence(s.core, request)
+    : s.steps.sledWrite(s.core, request);
   s.core = step.state;
   return perform(s, step.effects);
 }
@@ -180,8 +190,11 @@ async function main(): Promise<void> {
   const key = keyFromEnv();
   if (key === null) fail('the MAC key must be 32 bytes of hex in the environment', 2);
   exitWithParent();
-  const s = openSled(args.value, key);
+  const steps = await loadSteps(args.value.stepsModule, 'sledSteps', CORE_STEPS);
+  if (!steps.ok) fail(steps.error.message, 2);
+  const s = openSled(args.value, key, steps.value);
   const server = await startFrameServer({
+    host: args.value.host,
     port: args.value.port,
     requestSchema: sledRequestSchema,
     handle: (request) => handle(s, request),
