@@ -7,7 +7,7 @@
  * takes eth0 down, `netem(h, …)` sets delay/loss with `tc qdisc … netem` (an `unsupported`
  * error where the kernel has no sch_netem). Everything is registered with the Teardown.
  */
-import { err, harnessError, ok, runChecked, type HarnessError, type Result } from '../run.ts';
+import { err, harnessError, ok, runChecked, runCommand, type HarnessError, type Result } from '../run.ts';
 import { runQuietSync, type Teardown } from './teardown.ts';
 
 const HOSTS_MAX = 32;
@@ -37,7 +37,8 @@ export class HostNetwork {
     }
     const tag = options.tag ?? `pl${(process.pid % 46_656).toString(36)}`;
     if (!/^[a-z0-9]{2,6}$/.test(tag)) return err(harnessError('refused', `bad tag ${tag}`));
-    const net = options.net ?? 100 + (process.pid % 100);
+    const net = await freeNet(options.net ?? 100 + (process.pid % 100));
+    if (net === null) return err(harnessError('refused', 'no free 10.<net>.0.0/24 for the hosts'));
     const bridge = `${tag}br`;
     const made = await run(['ip', 'link', 'add', bridge, 'type', 'bridge']);
     if (!made.ok) return made;
@@ -58,6 +59,11 @@ export class HostNetwork {
       hosts.push(host.value);
     }
     return ok(new HostNetwork(tag, bridge, gateway, hosts));
+  }
+
+  /** The second octet of the hosts' 10.<net>.0.0/24 (chosen free when created). */
+  get net(): number {
+    return Number(this.gateway.split('.')[1]);
   }
 
   host(index: number): NetHost {
@@ -167,4 +173,22 @@ async function addHost(
 async function run(argv: string[]): Promise<Result<void, HarnessError>> {
   const done = await runChecked(argv, { timeoutMs: 15_000 });
   return done.ok ? ok(undefined) : done;
+}
+
+/**
+ * `preferred` if no interface of this namespace has an address in 10.<preferred>.0.0/24, else
+ * the next free one (wrapping within 100..249): two harness runs at once on one machine must
+ * not put two bridges on one subnet (the root namespace would route to only one of them).
+ */
+export async function freeNet(preferred: number): Promise<number | null> {
+  const listed = await runCommand(['ip', '-4', '-o', 'addr', 'show'], { timeoutMs: 10_000 });
+  const used = new Set<number>();
+  if (listed.ok) {
+    for (const m of listed.value.stdout.matchAll(/inet 10\.(\d+)\.0\.\d+\//g)) used.add(Number(m[1]));
+  }
+  for (let i = 0; i < 150; i += 1) {
+    const net = 100 + ((preferred - 100 + i) % 150 + 150) % 150;
+    if (!used.has(net)) return net;
+  }
+  return null;
 }

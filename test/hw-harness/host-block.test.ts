@@ -79,6 +79,17 @@ describe('hosts: network namespaces and processes', () => {
     expect(links).not.toContain(`${tag}br`);
   });
 
+  it('two networks asking for one subnet get different ones (concurrent harness runs)', async () => {
+    const t = (process.pid % 1296).toString(36);
+    await withTeardown(async (teardown) => {
+      const first = await HostNetwork.create(1, teardown, { tag: `a${t}`, net: 177 });
+      const second = await HostNetwork.create(1, teardown, { tag: `b${t}`, net: 177 });
+      if (!first.ok || !second.ok) throw new Error('assertion: both networks created');
+      expect(second.value.net).not.toBe(first.value.net);
+      expect(second.value.host(0).address.startsWith(`10.${second.value.net}.0.`)).toBe(true);
+    });
+  });
+
   it('tears down what was created before a failure', async () => {
     const tag = `f${(process.pid % 1296).toString(36)}`;
     await expect(withTeardown(async (teardown) => {
