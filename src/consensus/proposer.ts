@@ -213,6 +213,34 @@ export function onAccepted(st: ProposerState, msg: AcceptedMsg): ProposerStep {
   };
 }
 
+/**
+ * `onAccepted` folded over a batch (one member's reply), copying the records once per batch
+ * instead of once per message: a leader re-proposing a long tail gets thousands at a time.
+ */
+export function onAcceptedAll(st: ProposerState, msgs: readonly AcceptedMsg[]): ProposerStep {
+  let accepts: Record<number, readonly string[]> | null = null;
+  let chosen: Record<number, Entry> | null = null;
+  let clientSlots: Record<number, Entry> | null = null;
+  const effects: ProposerEffect[] = [];
+  for (const msg of msgs) {
+    if (!isCurrent(st, msg.ballot) || (chosen ?? st.chosen)[msg.slot] !== undefined) continue;
+    const before = (accepts ?? st.accepts)[msg.slot] ?? [];
+    if (before.includes(msg.from) || !st.config.acceptors.includes(msg.from)) continue;
+    accepts ??= { ...st.accepts };
+    const accs = [...before, msg.from];
+    accepts[msg.slot] = accs;
+    if (accs.length < st.config.quorumSize) continue;
+    chosen ??= { ...st.chosen };
+    chosen[msg.slot] = msg.value;
+    clientSlots ??= { ...st.clientSlots };
+    delete clientSlots[msg.slot];
+    effects.push({ type: 'chosen', slot: msg.slot, value: msg.value });
+  }
+  if (accepts === null) return { state: st, effects };
+  const decided = chosen === null ? {} : { chosen, clientSlots: clientSlots!, progressed: true };
+  return { state: { ...st, accepts, ...decided }, effects };
+}
+
 /** An acceptor promised a higher ballot: give up this one and retry at the next tick. */
 export function onPreempted(st: ProposerState, msg: PreemptedMsg): ProposerState {
   if (!isCurrent(st, msg.ballot) || compareBallots(msg.promised, msg.ballot) <= 0) return st;
@@ -238,28 +266,43 @@ function lastReportedSlot(st: ProposerState): number {
  * last reported one (a no-op in gaps), then give queued client entries the next free slots.
  */
 export function pump(st: ProposerState): ProposerStep {
-  if (st.phase !== 'leading') return { state: st, effects: [] };
-  const all = Object.keys(st.promises);
-  let cur = st;
+  if (st.phase !== 'leading' || st.ballot === null) return { state: st, effects: [] };
+  // One pass, one copy: a new leader may re-propose thousands of slots, and a copy of `sent`
+  // per slot (sendAccept's) made a takeover quadratic (seen stalling the harness's long run).
+  const best = highestVotes(st, Object.keys(st.promises));
+  const sent: Record<number, Entry> = { ...st.sent };
+  const clientSlots: Record<number, Entry> = { ...st.clientSlots };
   const effects: ProposerEffect[] = [];
+  const send = (slot: number, value: Entry): void => {
+    sent[slot] = value;
+    const msg: Message = { type: 'Accept', ballot: st.ballot!, slot, value };
+    effects.push({ type: 'send', to: st.config.acceptors, msg });
+  };
   const last = lastReportedSlot(st);
   let slot = st.fromSlot;
   for (; slot <= last; slot += 1) {
-    if (cur.sent[slot] !== undefined || cur.chosen[slot] !== undefined) continue;
-    const v = highestVote(cur, all, slot);
-    const step = sendAccept(cur, slot, v === null ? cur.config.noop : v.value);
-    cur = step.state;
-    effects.push(...step.effects);
+    if (sent[slot] !== undefined || st.chosen[slot] !== undefined) continue;
+    send(slot, best.get(slot)?.value ?? st.config.noop);
   }
-  const queue = [...cur.queue];
-  while (queue.length > 0) {
-    while (cur.sent[slot] !== undefined || cur.chosen[slot] !== undefined) slot += 1;
-    const value = queue.shift() as Entry;
-    const step = sendAccept(cur, slot, value);
-    cur = { ...step.state, clientSlots: { ...step.state.clientSlots, [slot]: value } };
-    effects.push(...step.effects);
+  for (const value of st.queue) {
+    while (sent[slot] !== undefined || st.chosen[slot] !== undefined) slot += 1;
+    send(slot, value);
+    clientSlots[slot] = value;
   }
-  return { state: { ...cur, queue }, effects };
+  if (effects.length === 0 && st.queue.length === 0) return { state: st, effects };
+  return { state: { ...st, sent, clientSlots, queue: [] }, effects };
+}
+
+/** `highestVote` of every reported slot at once (what pump needs; linear in the votes). */
+function highestVotes(st: ProposerState, quorum: readonly string[]): Map<number, Vote> {
+  const best = new Map<number, Vote>();
+  for (const a of quorum) {
+    for (const v of st.promises[a] ?? []) {
+      const b = best.get(v.slot);
+      if (b === undefined || compareBallots(v.ballot, b.ballot) > 0) best.set(v.slot, v);
+    }
+  }
+  return best;
 }
 
 /**

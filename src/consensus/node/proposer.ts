@@ -16,10 +16,13 @@
  * keep every transaction forever and copy their whole records on every step.
  */
 import {
-  initProposer as initPaxos, learnedPrefix, onAccepted, onPreempted, onPromise, pump,
-  submit as paxosSubmit, tick as paxosTick, type ProposerState as PaxosState, type ProposerStep as PaxosStep,
+  initProposer as initPaxos, learnedPrefix, onAcceptedAll, onPreempted, onPromise, pump,
+  submit as paxosSubmit, tick as paxosTick, type ProposerState as PaxosState,
+  type ProposerStep as PaxosStep,
 } from '../proposer.ts';
-import { entryEqual, majority, type Entry as PaxosEntry, type Message } from '../messages.ts';
+import {
+  entryEqual, majority, type AcceptedMsg, type Entry as PaxosEntry, type Message,
+} from '../messages.ts';
 import { entryTxnId, parseEntry, groupsOf } from '../../txn/entries.ts';
 import {
   apply as applyEntry, initParticipant, participantSteps, type ParticipantState,
@@ -338,7 +341,13 @@ export class ProposerNode {
   private onReply(g: GroupView, reply: MemberReply): void {
     if (reply.type !== 'Paxos') return;
     this.lc = Math.max(this.lc, reply.lc);
+    // Consecutive Accepted answers are applied as one batch (one copy of the core's records).
+    const accepted: AcceptedMsg[] = [];
+    const applyAccepted = (): void => {
+      if (accepted.length > 0) this.applyPaxos(g, onAcceptedAll(g.paxos, accepted.splice(0)));
+    };
     for (const msg of reply.msgs) {
+      if (msg.type !== 'Accepted') applyAccepted();
       if (msg.type === 'Promise') {
         const wasLeading = g.paxos.phase === 'leading';
         g.paxos = onPromise(g.paxos, msg);
@@ -347,12 +356,14 @@ export class ProposerNode {
           this.applyPaxos(g, pump(g.paxos));
         }
       } else if (msg.type === 'Accepted') {
-        this.applyPaxos(g, onAccepted(g.paxos, msg));
+        accepted.push(msg);
+        continue;
       } else {
         g.paxos = onPreempted(g.paxos, msg);
         if (g.paxos.phase === 'preempted') this.arm(g, Date.now() + 5 + Math.random() * 45);
       }
     }
+    applyAccepted();
   }
 
   private enqueue(g: GroupView, to: string, msg: PaxosOut): void {
