@@ -9,22 +9,17 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllRoles, liveRoleCount } from '../../src/runtime/node/index.ts';
+import { Prng } from '../../src/runtime/sim/index.ts';
 import { TxnCluster, type TransactResult, type TxnClient } from '../../src/consensus/node/index.ts';
 
 const ACCOUNTS = 4;
 const TIMEOUT_MS = 3_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG (test-side randomness: which accounts, how much). */
+/** Test-side randomness (which accounts, how much): the simulator's seeded PRNG. */
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.float();
 }
 
 interface Observed { result: TransactResult; elapsedMs: number; startedAtMs: number }

@@ -3,6 +3,7 @@
  * one group to accounts of `span` other groups (the deltas sum to 0), and records what it was
  * told with the times it submitted and learnt it. Test-side randomness (a seeded PRNG).
  */
+import { Prng } from '../../../src/runtime/sim/index.ts';
 import type { Op } from '../../../src/txn/index.ts';
 import type { TxnClient } from '../../../src/consensus/node/index.ts';
 import type { Observation } from './history.ts';
@@ -18,19 +19,12 @@ export interface WorkloadConfig {
 export interface Observed extends Observation { readonly elapsedMs: number }
 export interface Refused { readonly txnId: string; readonly message: string }
 
-/** A small seeded PRNG (mulberry32). */
+/** The workload's seeded randomness: the simulator's PRNG, as a `() => [0, 1)` function. */
 export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed >>> 0);
+  return () => rng.float();
 }
 
-/** One transfer: a debit in the first picked group, credits in the others. */
 export function transfer(cfg: WorkloadConfig, rnd: () => number): Op[] {
   const pool = [...cfg.groups];
   const picked: string[] = [];

@@ -20,6 +20,7 @@ import {
 import {
   headReplySchema,
   KEY_ENV,
+  recordReply,
   type ClientRecord,
   type HeadArgs,
   type HeadReply,
@@ -128,12 +129,7 @@ export class NetFencingCluster {
   /** Make `head` take over its extents (Grant, fence, repair); records the fences. */
   async promote(head: string): Promise<Result<HeadReply, ClusterError>> {
     const reply = await this.ask(head, { type: 'Promote' });
-    if (reply.ok && reply.value.type === 'Promoted') {
-      for (const [extent, epoch] of Object.entries(reply.value.epochs)) {
-        const sleds = reply.value.fenced[extent] ?? [];
-        this.record.fences.push({ extent: Number(extent), epoch, head, sleds });
-      }
-    }
+    if (reply.ok) recordReply(this.record, head, reply.value);
     return reply;
   }
 
@@ -141,13 +137,7 @@ export class NetFencingCluster {
   async write(head: string, extent: number, val: string):
     Promise<Result<HeadReply, ClusterError>> {
     const reply = await this.ask(head, { type: 'ClientWrite', extent, val });
-    if (!reply.ok) return reply;
-    const r = reply.value;
-    if (r.type === 'WriteAcked') {
-      this.record.acks.push({ extent, epoch: r.epoch, seq: r.seq, val, head, sleds: r.sleds });
-    } else {
-      this.record.refusals += 1;
-    }
+    if (reply.ok) recordReply(this.record, head, reply.value, { extent, val });
     return reply;
   }
 

@@ -2,7 +2,7 @@
  * fencing's real-process driver: the issuer, sled and head processes on the sans-IO cores of
  * src/fencing/, the cluster launcher and its client, and the raw-file audit.
  */
-export { FencingCluster } from './launch.ts';
+export { FencingCluster, recordReply } from './launch.ts';
 export type {
   AckRecord,
   ClientRecord,

@@ -44,6 +44,25 @@ export type AckRecord = { extent: number; epoch: number; seq: number; val: strin
   head: string; sleds: string[] };
 export type FenceRecord = { extent: number; epoch: number; head: string; sleds: string[] };
 export type ClientRecord = { acks: AckRecord[]; fences: FenceRecord[]; refusals: number };
+
+/**
+ * Adds what a head's answer tells the audit to `record`: the fences of a `Promoted`, the
+ * acknowledgement of a `WriteAcked` (any other answer to a write counts as a refusal).
+ */
+export function recordReply(record: ClientRecord, head: string, reply: HeadReply,
+  write?: { extent: number; val: string }): void {
+  if (reply.type === 'Promoted') {
+    for (const [extent, epoch] of Object.entries(reply.epochs)) {
+      const sleds = reply.fenced[extent] ?? [];
+      record.fences.push({ extent: Number(extent), epoch, head, sleds });
+    }
+  } else if (write !== undefined && reply.type === 'WriteAcked') {
+    record.acks.push({ extent: write.extent, epoch: reply.epoch, seq: reply.seq, val: write.val,
+      head, sleds: reply.sleds });
+  } else if (write !== undefined) {
+    record.refusals += 1;
+  }
+}
 export type ClusterError = { code: string; message: string };
 /** A sled's raw files: its data log (file or device) and its maxEpoch state file. */
 export type SledFile = { sled: string; dataPath: string; statePath: string };
@@ -113,13 +132,8 @@ export class FencingCluster {
   async promote(head: string): Promise<Result<HeadReply, ClusterError>> {
     const reply = await this.ask(head, { type: 'Promote' });
     if (!reply.ok) return reply;
-    if (reply.value.type === 'Promoted') {
-      this.current = head;
-      for (const [extent, epoch] of Object.entries(reply.value.epochs)) {
-        const sleds = reply.value.fenced[extent] ?? [];
-        this.record.fences.push({ extent: Number(extent), epoch, head, sleds });
-      }
-    }
+    if (reply.value.type === 'Promoted') this.current = head;
+    recordReply(this.record, head, reply.value);
     return reply;
   }
 
@@ -128,13 +142,7 @@ export class FencingCluster {
     const head = via ?? this.current;
     if (head === null) return err({ code: 'no-head', message: 'no head promoted yet' });
     const reply = await this.ask(head, { type: 'ClientWrite', extent, val });
-    if (!reply.ok) return reply;
-    const r = reply.value;
-    if (r.type === 'WriteAcked') {
-      this.record.acks.push({ extent, epoch: r.epoch, seq: r.seq, val, head, sleds: r.sleds });
-    } else {
-      this.record.refusals += 1;
-    }
+    if (reply.ok) recordReply(this.record, head, reply.value, { extent, val });
     return reply;
   }
 
