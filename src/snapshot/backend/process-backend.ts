@@ -58,6 +58,8 @@ export class ProcessBackend implements InstanceBackend {
   private readonly agents = new Set<AgentProcess>();
   private closed = false;
   private readonly spares: AgentProcess[] = [];
+  /** The latest `warm()` (close waits for spares still starting). */
+  private warming: Promise<void> = Promise.resolve();
   private refilling = 0;
   private nextInstance = 1;
 
@@ -82,6 +84,11 @@ export class ProcessBackend implements InstanceBackend {
 
   /** Start spare agents up to `spareAgents` and wait until they are ready. */
   async warm(): Promise<void> {
+    this.warming = this.refill();
+    await this.warming;
+  }
+
+  private async refill(): Promise<void> {
     const starting: Promise<void>[] = [];
     while (!this.closed && this.spares.length + this.refilling < this.options.spareAgents) {
       this.refilling += 1;
@@ -306,6 +313,9 @@ export class ProcessBackend implements InstanceBackend {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A spare still starting is adopted (and killed) after this point: kill until none is left.
+    await Promise.all([...this.agents].map((agent) => agent.kill()));
+    await this.warming;
     await Promise.all([...this.agents].map((agent) => agent.kill()));
     this.instances.clear();
     await this.peer.close();
